@@ -1,0 +1,1 @@
+"""JVM equivalence harness: does the JVM compute what the trained model computes?"""

@@ -1,0 +1,71 @@
+"""An artifact is one file a runtime can load: what format it is, where it came from, which opset it declares."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+ONNX, PMML = "onnx", "pmml"
+
+
+@dataclass
+class Artifact:
+    format: str  # ONNX or PMML
+    origin: str  # "exported" (by the harness), "logged" (the onnx-flavor file as logged), "supplied" (--artifact)
+    exporter: str | None = None  # e.g. "skl2onnx 1.20.0"; None for logged and supplied files
+    opset_requested: int | None = None
+    path: Path | None = None
+    source_uri: str | None = None  # what the user passed to --artifact
+    opset_actual: int | None = None
+    error: str | None = None  # why the export failed; the cells of a failed artifact report it
+
+    @property
+    def label(self) -> str:
+        """The artifact's part of a cell's name, e.g. ``skl2onnx-opset17``, ``sklearn2pmml``, ``supplied-m.onnx``."""
+        if self.origin == "supplied":
+            return f"supplied-{Path(self.source_uri or str(self.path)).name}"
+        if self.origin == "logged":
+            return f"logged-opset{self.opset_actual}" if self.opset_actual else "logged"
+        name = (self.exporter or self.format).split()[0]
+        return f"{name}-opset{self.opset_requested}" if self.opset_requested else name
+
+    def to_json(self) -> dict:
+        return {
+            "format": self.format,
+            "path": str(self.path) if self.path else None,
+            "uri": self.source_uri,
+            "origin": self.origin,
+            "exporter": self.exporter,
+        }
+
+
+def declared_onnx_opset(path: Path) -> int | None:
+    """The default-domain opset an ONNX file declares (which can differ from the one its exporter was asked for)."""
+    import onnx
+
+    model = onnx.load(str(path), load_external_data=False)
+    return next((entry.version for entry in model.opset_import if entry.domain in ("", "ai.onnx")), None)
+
+
+def supplied(uri: str, download_dir: Path) -> Artifact:
+    """A file the user deploys (--artifact): a local path or an MLflow artifact URI, ONNX or PMML by extension."""
+    path = Path(uri).expanduser()
+    if not path.exists():
+        import mlflow
+
+        try:
+            path = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(download_dir)))
+        except Exception as error:
+            raise ValueError(
+                f"--artifact {uri}: neither a local file nor a downloadable MLflow artifact ({error})."
+            ) from error
+    suffix = path.suffix.lower()
+    if suffix not in (".onnx", ".pmml", ".xml"):
+        raise ValueError(f"--artifact {uri}: expected an .onnx or .pmml file, got '{path.name}'.")
+    fmt = ONNX if suffix == ".onnx" else PMML
+    artifact = Artifact(format=fmt, origin="supplied", path=path.resolve(), source_uri=uri)
+    if fmt == ONNX:
+        try:
+            artifact.opset_actual = declared_onnx_opset(path)
+        except Exception as error:
+            artifact.error = f"unreadable ONNX file: {error}"
+    return artifact

@@ -1,0 +1,185 @@
+"""Divergence between the reference's outputs and one runtime's, per output.
+
+Numeric outputs: an element mismatches when it is outside both tolerances, as in Polygraphy:
+``abs > atol and rel > rtol`` with ``abs = |actual - reference|`` and ``rel = abs / |reference|``.
+Defaults atol = rtol = 1e-5 (Polygraphy's). NaN policy ``equal`` (default): NaN where the reference has NaN
+agrees, NaN anywhere else mismatches; ``fail``: every NaN in the runtime's output mismatches.
+ULP distance is counted in the runtime's precision (float32 outputs in float32 steps).
+
+Labels must be equal, except on a *tie*: the reference's two highest probabilities are within tolerance of
+each other, so either label is right. Ties are counted, never failures.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+DEFAULT_ATOL = 1e-5
+DEFAULT_RTOL = 1e-5
+NAN_POLICIES = ("equal", "fail")
+_TINY = np.finfo(np.float64).tiny
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    atol: float = DEFAULT_ATOL
+    rtol: float = DEFAULT_RTOL
+
+    def close(self, abs_diff, reference):
+        rel = abs_diff / np.maximum(np.abs(reference), _TINY)
+        return (abs_diff <= self.atol) | (rel <= self.rtol)
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    default: Tolerance = Tolerance()
+    per_output: dict = field(default_factory=dict)  # output name -> Tolerance
+    nan_policy: str = "equal"
+
+    def of(self, output: str) -> Tolerance:
+        return self.per_output.get(output, self.default)
+
+
+@dataclass
+class OutputDivergence:
+    output: str
+    kind: str  # "numeric", "label", "missing" (the runtime lacks the output), "shape"
+    elements: int = 0
+    mismatches: int = 0
+    max_abs: float = 0.0
+    max_rel: float = 0.0
+    max_ulp: int | None = None
+    ties: int = 0
+    worst_row: int | None = None
+    detail: str | None = None
+
+    @property
+    def diverged(self) -> bool:
+        return self.mismatches > 0
+
+    def to_json(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+def compare(reference: dict, actual: dict, tolerances: Tolerances) -> list[OutputDivergence]:
+    """One divergence record per reference output."""
+    results = []
+    probabilities = reference.get("probabilities")
+    for name, expected in reference.items():
+        expected = np.asarray(expected)
+        if name not in actual:
+            results.append(OutputDivergence(name, "missing", expected.size, expected.size,
+                                            detail=f"the runtime has no output '{name}'"))
+        elif name == "label" or expected.dtype.kind in "OUSb" or np.asarray(actual[name]).dtype.kind in "OUS":
+            results.append(compare_labels(name, expected, np.asarray(actual[name]), probabilities, tolerances.of(name)))
+        else:
+            results.append(compare_numeric(name, expected, np.asarray(actual[name]), tolerances.of(name),
+                                           tolerances.nan_policy))
+    return results
+
+
+def compare_numeric(name, expected, actual, tolerance: Tolerance, nan_policy="equal") -> OutputDivergence:
+    if expected.shape != actual.shape:
+        if expected.size != actual.size:
+            return OutputDivergence(name, "shape", expected.size, expected.size,
+                                    detail=f"shape {actual.shape}, reference {expected.shape}")
+        actual = actual.reshape(expected.shape)
+    ref = expected.astype(np.float64)
+    act = actual.astype(np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        abs_diff = np.abs(act - ref)
+        both_nan = np.isnan(ref) & np.isnan(act)
+        same_inf = np.isinf(ref) & (ref == act)
+        abs_diff = np.where(same_inf | (both_nan & (nan_policy == "equal")), 0.0, abs_diff)
+        abs_diff = np.where(np.isnan(abs_diff), np.inf, abs_diff)  # NaN against anything else
+        rel_diff = abs_diff / np.maximum(np.abs(np.nan_to_num(ref)), _TINY)
+        rel_diff = np.where(abs_diff == 0, 0.0, rel_diff)
+        bad = ~tolerance.close(abs_diff, np.nan_to_num(ref))
+    if nan_policy == "fail":
+        bad |= np.isnan(act)
+    ulps = ulp_distance(actual, expected)
+    worst = int(np.argmax(abs_diff)) if abs_diff.size else None
+    return OutputDivergence(
+        name, "numeric", int(expected.size), int(bad.sum()),
+        max_abs=float(abs_diff.max(initial=0.0)), max_rel=float(rel_diff.max(initial=0.0)),
+        max_ulp=int(ulps.max(initial=0)),
+        worst_row=None if worst is None else int(np.unravel_index(worst, abs_diff.shape)[0]),
+    )
+
+
+def ulp_distance(actual: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """How many representable numbers apart, in the actual output's precision (float32 or float64)."""
+    dtype = np.float32 if actual.dtype == np.float32 else np.float64
+    a = _ordered_ints(actual.astype(dtype))
+    b = _ordered_ints(expected.astype(dtype))
+    distance = np.abs(a.astype(object) - b.astype(object))
+    nan = np.isnan(actual.astype(np.float64)) | np.isnan(expected.astype(np.float64))
+    distance = np.where(nan, 0, distance)
+    return distance.astype(np.float64).astype(np.int64) if distance.size else np.zeros(0, np.int64)
+
+
+def _ordered_ints(values: np.ndarray) -> np.ndarray:
+    """Map floats to integers that are consecutive for consecutive floats (and -0 == +0)."""
+    ints = values.view(np.int32 if values.dtype == np.float32 else np.int64).astype(np.int64)
+    if values.dtype == np.float32:
+        return np.where(ints < 0, np.int64(-(2**31)) - ints, ints)
+    return np.where(ints < 0, np.iinfo(np.int64).min - ints, ints)
+
+
+def compare_labels(name, expected, actual, probabilities, tolerance: Tolerance) -> OutputDivergence:
+    expected, actual = normalize_labels(expected), normalize_labels(actual.reshape(expected.shape))
+    differ = expected != actual
+    ties = np.zeros_like(differ)
+    if probabilities is not None and differ.any():
+        top = np.sort(np.asarray(probabilities, dtype=np.float64), axis=1)[:, ::-1]
+        gap = top[:, 0] - top[:, 1] if top.shape[1] > 1 else np.full(len(top), np.inf)
+        ties = differ & tolerance.close(gap, top[:, 0])
+    mismatched = differ & ~ties
+    rows = np.flatnonzero(mismatched)
+    return OutputDivergence(name, "label", int(expected.size), int(mismatched.sum()), ties=int(ties.sum()),
+                            worst_row=int(rows[0]) if rows.size else None)
+
+
+def normalize_labels(values: np.ndarray) -> np.ndarray:
+    """Labels as strings, with integral numbers written as integers: 1, 1.0 and '1' are the same class."""
+    def one(v):
+        if isinstance(v, (float, np.floating)) and float(v).is_integer():
+            return str(int(v))
+        if isinstance(v, (bool, np.bool_)):
+            return str(bool(v))
+        if isinstance(v, (int, np.integer)):
+            return str(int(v))
+        if isinstance(v, str):
+            try:
+                number = float(v)
+            except ValueError:
+                return v
+            return str(int(number)) if number.is_integer() else v
+        return str(v)
+
+    return np.array([one(v) for v in np.asarray(values).ravel()], dtype=object).reshape(np.shape(values))
+
+
+@dataclass
+class CellStats:
+    """Divergence of one cell accumulated over every example it ran."""
+
+    examples: int = 0
+    rows: int = 0
+    max_abs: float = 0.0
+    max_rel: float = 0.0
+    max_ulp: int = 0
+    mismatches: int = 0
+    ties: int = 0
+
+    def add(self, rows: int, divergences: list[OutputDivergence]) -> None:
+        self.examples += 1
+        self.rows += rows
+        for d in divergences:
+            if d.kind == "numeric":
+                self.max_abs = max(self.max_abs, d.max_abs)
+                self.max_rel = max(self.max_rel, d.max_rel)
+                self.max_ulp = max(self.max_ulp, d.max_ulp or 0)
+            self.mismatches += d.mismatches
+            self.ties += d.ties

@@ -1,0 +1,115 @@
+"""The run's settings, parsed from the command line into one plain object (testable without pytest)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.compare import DEFAULT_ATOL, DEFAULT_RTOL, NAN_POLICIES, Tolerance, Tolerances
+from harness.runtimes import OPTIMIZATION_LEVELS, RUNTIME_FORMATS, SessionSettings
+
+DEFAULT_MAX_EXAMPLES = 100
+DEFAULT_SEED = 0
+
+
+class ConfigError(ValueError):
+    """A command-line value is wrong; the message names the option and shows a valid form."""
+
+
+@dataclass
+class RunConfig:
+    model_uris: list[str]
+    tracking_uri: str | None = None
+    runtimes: list[str] = field(default_factory=lambda: list(RUNTIME_FORMATS))
+    opsets: list[int] | None = None  # None: the exporter's default sweep
+    max_examples: int = DEFAULT_MAX_EXAMPLES
+    seed: int = DEFAULT_SEED
+    tolerances: Tolerances = Tolerances()
+    artifacts: list[str] = field(default_factory=list)
+    report_path: Path | None = None
+    session: SessionSettings = SessionSettings()
+    value_range: tuple[float, float] | None = None
+    work_dir: Path | None = None  # where exported artifacts are written; a fresh temporary directory if None
+
+
+def parse_runtimes(text: str | None) -> list[str]:
+    if not text:
+        return list(RUNTIME_FORMATS)
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in RUNTIME_FORMATS]
+    if unknown:
+        raise ConfigError(
+            f"--runtimes: unknown runtime(s) {', '.join(unknown)}; choose from {', '.join(RUNTIME_FORMATS)} "
+            "(the pyfunc reference always runs)."
+        )
+    return names
+
+
+def parse_opsets(text: str | None) -> list[int] | None:
+    if not text:
+        return None
+    try:
+        opsets = sorted({int(v) for v in text.split(",") if v.strip()})
+    except ValueError:
+        raise ConfigError(f"--opsets {text!r}: expected comma-separated integers, e.g. --opsets 13,17,21") from None
+    if not opsets or opsets[0] < 1:
+        raise ConfigError(f"--opsets {text!r}: opsets are positive integers, e.g. --opsets 13,17,21")
+    return opsets
+
+
+def _number(option: str, text: str) -> float:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{option} {text!r} is not a number; write it like 1e-5 or 0.001") from None
+    if not value >= 0:
+        raise ConfigError(f"{option} {text!r} must be zero or positive")
+    return value
+
+
+def parse_tolerances(atol: str | None, rtol: str | None, per_output: list[str], nan_policy: str) -> Tolerances:
+    """``--atol``/``--rtol`` set the default; ``--output-tolerance NAME:atol=X,rtol=Y`` overrides one output."""
+    default = Tolerance(
+        atol=DEFAULT_ATOL if atol is None else _number("--atol", atol),
+        rtol=DEFAULT_RTOL if rtol is None else _number("--rtol", rtol),
+    )
+    overrides = {}
+    for text in per_output or []:
+        name, sep, settings = text.partition(":")
+        if not sep or not name:
+            raise ConfigError(f"--output-tolerance {text!r}: write it as NAME:atol=1e-4,rtol=1e-3")
+        values = {"atol": default.atol, "rtol": default.rtol}
+        for pair in settings.split(","):
+            key, eq, value = pair.partition("=")
+            if key.strip() not in values or not eq:
+                raise ConfigError(f"--output-tolerance {text!r}: '{pair}' is not atol=NUMBER or rtol=NUMBER")
+            values[key.strip()] = _number(f"--output-tolerance {name} {key.strip()}", value)
+        overrides[name] = Tolerance(**values)
+    if nan_policy not in NAN_POLICIES:
+        raise ConfigError(f"--nan-policy {nan_policy!r}: choose {' or '.join(NAN_POLICIES)}")
+    return Tolerances(default, overrides, nan_policy)
+
+
+def parse_value_range(text: str | None) -> tuple[float, float] | None:
+    if not text:
+        return None
+    low, sep, high = text.partition(",")
+    try:
+        bounds = (float(low), float(high))
+    except ValueError:
+        bounds = None
+    if not sep or bounds is None or not bounds[0] < bounds[1]:
+        raise ConfigError(f"--value-range {text!r}: write LOW,HIGH with LOW < HIGH, e.g. --value-range -10,10")
+    return bounds
+
+
+def parse_session(threads: str | None, optimization: str | None) -> SessionSettings:
+    try:
+        count = int(threads) if threads is not None else 1
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise ConfigError(f"--ort-threads {threads!r}: a whole number of threads, 1 or more")
+    level = optimization or "all"
+    if level not in OPTIMIZATION_LEVELS:
+        raise ConfigError(f"--ort-optimization {level!r}: choose one of {', '.join(OPTIMIZATION_LEVELS)}")
+    return SessionSettings(count, level)

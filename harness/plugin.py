@@ -1,0 +1,201 @@
+"""pytest plugin: ``pytest --model-uri URI`` collects one test item per cell (runtime x artifact) of each model.
+
+Thin by design: options are parsed into a RunConfig (harness.config), each model becomes a ModelCheck
+(harness.matrix), each cell an item whose outcome is the cell's status. The JSON report is rewritten
+atomically after every cell.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from harness import config as cfg
+from harness import report
+from harness.explain import describe_cell
+from harness.matrix import DIVERGED, PASS, SKIPPED, ModelCheck, ModelFailure
+
+# Nothing the harness runs may send data off the machine: MLflow's usage telemetry is off in this process.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DO_NOT_TRACK", "true")
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("jvm-equivalence", "equivalence of an MLflow model across Python and JVM runtimes")
+    group.addoption("--model-uri", action="append", default=[], metavar="URI",
+                    help="model to check: runs:/RUN/PATH, models:/NAME/VERSION, models:/NAME@ALIAS or a local "
+                         "model directory (repeatable)")
+    group.addoption("--tracking-uri", default=None, help="MLflow tracking URI (default: MLFLOW_TRACKING_URI)")
+    group.addoption("--runtimes", default=None,
+                    help="comma-separated runtimes: ort-python,ort-java,jpmml (default: all; pyfunc always runs)")
+    group.addoption("--opsets", default=None,
+                    help="comma-separated ONNX opsets to export to (default: every opset from 13 to the newest "
+                         "both the exporter and onnxruntime support)")
+    group.addoption("--max-examples", type=int, default=cfg.DEFAULT_MAX_EXAMPLES,
+                    help=f"input batches tried per cell (default {cfg.DEFAULT_MAX_EXAMPLES})")
+    group.addoption("--seed", type=int, default=cfg.DEFAULT_SEED,
+                    help=f"Hypothesis seed; the same seed, model and versions give the same verdict "
+                         f"(default {cfg.DEFAULT_SEED})")
+    group.addoption("--atol", default=None, help="default absolute tolerance (default 1e-5)")
+    group.addoption("--rtol", default=None, help="default relative tolerance (default 1e-5)")
+    group.addoption("--output-tolerance", action="append", default=[], metavar="NAME:atol=X,rtol=Y",
+                    help="tolerance of one output, e.g. probabilities:atol=1e-4 (repeatable)")
+    group.addoption("--nan-policy", default="equal",
+                    help="equal: NaN where the reference has NaN agrees (default); fail: any NaN mismatches")
+    group.addoption("--artifact", action="append", default=[], metavar="PATH_OR_URI",
+                    help="an ONNX or PMML file you deploy (local path or MLflow artifact URI), checked as is "
+                         "against the PyFunc reference (repeatable)")
+    group.addoption("--divergence-report", default=None, metavar="PATH", help="write the JSON report here")
+    group.addoption("--value-range", default=None, metavar="LOW,HIGH",
+                    help="range of generated numbers (default: the input example's range widened, else -100,100)")
+    group.addoption("--ort-threads", default=None, help="intra-op threads of both ONNX Runtime sides (default 1)")
+    group.addoption("--ort-optimization", default=None,
+                    help="graph optimisation level of both ONNX Runtime sides: disable, basic, extended, all "
+                         "(default all)")
+    group.addoption("--work-dir", default=None, help="where exported artifacts are written (default: a temp dir)")
+
+
+def pytest_configure(config):
+    uris = config.getoption("model_uri")
+    if not uris:
+        return
+    try:
+        run_config = cfg.RunConfig(
+            model_uris=uris,
+            tracking_uri=config.getoption("tracking_uri"),
+            runtimes=cfg.parse_runtimes(config.getoption("runtimes")),
+            opsets=cfg.parse_opsets(config.getoption("opsets")),
+            max_examples=config.getoption("max_examples"),
+            seed=config.getoption("seed"),
+            tolerances=cfg.parse_tolerances(config.getoption("atol"), config.getoption("rtol"),
+                                            config.getoption("output_tolerance"), config.getoption("nan_policy")),
+            artifacts=config.getoption("artifact"),
+            report_path=config.getoption("divergence_report"),
+            session=cfg.parse_session(config.getoption("ort_threads"), config.getoption("ort_optimization")),
+            value_range=cfg.parse_value_range(config.getoption("value_range")),
+            work_dir=config.getoption("work_dir"),
+        )
+    except cfg.ConfigError as error:
+        raise pytest.UsageError(str(error)) from None
+    if run_config.max_examples < 1:
+        raise pytest.UsageError("--max-examples must be 1 or more")
+    config.stash[_RUN] = _Run(run_config)
+
+
+class _Run:
+    """The state of one pytest session's equivalence run."""
+
+    def __init__(self, run_config: cfg.RunConfig):
+        self.config = run_config
+        self.checks: list = []
+
+    def write_report(self) -> None:
+        if self.config.report_path:
+            report.write(self.config.report_path, report.build(self.checks, self.config))
+
+
+_RUN = pytest.StashKey[_Run]()
+
+
+def pytest_report_header(config):
+    run = config.stash.get(_RUN, None)
+    if run is None:
+        return None
+    c = run.config
+    t = c.tolerances
+    return [f"jvm-equivalence: seed={c.seed} max-examples={c.max_examples} runtimes={','.join(c.runtimes)} "
+            f"atol={t.default.atol:g} rtol={t.default.rtol:g} nan-policy={t.nan_policy} "
+            f"ort-threads={c.session.intra_op_threads} ort-optimization={c.session.optimization}"]
+
+
+def pytest_collection_modifyitems(session, config, items):
+    run = config.stash.get(_RUN, None)
+    if run is None:
+        return
+    for uri in run.config.model_uris:
+        try:
+            check = ModelCheck(uri, run.config)
+        except Exception as error:  # a bad URI fails its own item with the reason; other models still run
+            failure = ModelFailure(uri, f"{type(error).__name__}: {error}" if not isinstance(error, ValueError)
+                                   else str(error))
+            run.checks.append(failure)
+            items.append(ModelErrorItem.from_parent(session, name=f"{uri}::model", failure=failure))
+            continue
+        run.checks.append(check)
+        items.extend(CellItem.from_parent(session, name=f"{uri}::{cell.name}", check=check, cell=cell)
+                     for cell in check.cells)
+    run.write_report()
+
+
+class CellFailed(Exception):
+    pass
+
+
+class CellItem(pytest.Item):
+    def __init__(self, *, check: ModelCheck, cell, **kwargs):
+        super().__init__(**kwargs)
+        self.check = check
+        self.cell = cell
+
+    def runtest(self):
+        run = self.config.stash[_RUN]
+        try:
+            self.check.run_cell(self.cell)
+        finally:
+            run.write_report()
+        self._record_properties()
+        if self.cell.status == SKIPPED:
+            pytest.skip(self.cell.reason)
+        if self.cell.status != PASS:
+            raise CellFailed(describe_cell(self.cell))
+
+    def _record_properties(self):
+        stats = self.cell.result.stats if self.cell.result else None
+        self.user_properties += [("status", self.cell.status), ("runtime", self.cell.runtime),
+                                 ("opset_requested", self.cell.artifact.opset_requested),
+                                 ("opset_actual", self.cell.artifact.opset_actual)]
+        if stats:
+            self.user_properties += [("max_abs", stats.max_abs), ("max_rel", stats.max_rel),
+                                     ("max_ulp", stats.max_ulp), ("examples", stats.examples)]
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, CellFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self):
+        return self.check.uri, None, self.name
+
+
+class ModelErrorItem(pytest.Item):
+    def __init__(self, *, failure: ModelFailure, **kwargs):
+        super().__init__(**kwargs)
+        self.failure = failure
+
+    def runtest(self):
+        raise CellFailed(self.failure.error)
+
+    def repr_failure(self, excinfo, style=None):
+        return str(excinfo.value)
+
+    def reportinfo(self):
+        return self.failure.uri, None, self.name
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    run = config.stash.get(_RUN, None)
+    if run is None:
+        return
+    run.write_report()
+    tr = terminalreporter
+    tr.section("jvm-equivalence")
+    for check in run.checks:
+        tr.write_line(f"{check.uri}" + (f": {check.error}" if check.error else ""))
+        for cell in check.cells:
+            stats = cell.result.stats if cell.result else None
+            metrics = (f"max_abs={stats.max_abs:.3g} max_rel={stats.max_rel:.3g} max_ulp={stats.max_ulp} "
+                       f"examples={stats.examples}") if stats else (cell.reason or "")[:100]
+            marker = {PASS: "ok", DIVERGED: "DIVERGED"}.get(cell.status, cell.status)
+            tr.write_line(f"  {cell.name:<40} {marker:<14} {metrics}")
+    if run.config.report_path:
+        tr.write_line(f"divergence report: {os.path.abspath(run.config.report_path)}")

@@ -1,0 +1,62 @@
+"""Batch (DataFrame) -> ONNX input tensors, the same way for both ONNX Runtime sides.
+
+An input whose name is a column gets that column as ``[N, 1]`` (or ``[N]`` for a rank-1 input); a single
+input that matches no column gets all columns stacked as ``[N, columns]``. Values are cast to the element
+type the graph declares.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+# ONNX element type -> numpy dtype, keyed by both sides' spellings (Python 'tensor(float)', Java 'FLOAT').
+ELEMENT_DTYPES = {
+    "float": np.float32, "double": np.float64, "float16": np.float16,
+    "int8": np.int8, "uint8": np.uint8, "int16": np.int16, "int32": np.int32, "int64": np.int64,
+    "bool": np.bool_, "string": object,
+}
+JAVA_ELEMENT_TYPES = {
+    "FLOAT": "float", "DOUBLE": "double", "FLOAT16": "float16", "INT8": "int8", "UINT8": "uint8",
+    "INT16": "int16", "INT32": "int32", "INT64": "int64", "BOOL": "bool", "STRING": "string",
+}
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    name: str
+    element_type: str  # a key of ELEMENT_DTYPES
+    rank: int
+
+
+class FeedError(ValueError):
+    pass
+
+
+def build_feed(batch: pd.DataFrame, inputs: list[InputSpec]) -> dict[str, np.ndarray]:
+    columns = list(batch.columns)
+    if len(inputs) == 1 and inputs[0].name not in columns:
+        spec = inputs[0]
+        return {spec.name: _cast(batch.to_numpy(), spec).reshape(len(batch), len(columns))}
+    feed = {}
+    for spec in inputs:
+        if spec.name not in columns:
+            raise FeedError(
+                f"the ONNX graph has an input '{spec.name}' that is not a column of the model's signature "
+                f"({', '.join(map(str, columns))})"
+            )
+        values = _cast(batch[spec.name].to_numpy(), spec)
+        feed[spec.name] = values.reshape(len(batch), 1) if spec.rank != 1 else values.reshape(len(batch))
+    return feed
+
+
+def _cast(values: np.ndarray, spec: InputSpec) -> np.ndarray:
+    dtype = ELEMENT_DTYPES.get(spec.element_type)
+    if dtype is None:
+        raise FeedError(f"ONNX input '{spec.name}' has element type {spec.element_type}, which the harness cannot feed")
+    if dtype is object:
+        return np.array(["" if v is None or v is pd.NA else str(v) for v in values.ravel()], dtype=object).reshape(values.shape)
+    if values.dtype == object:  # nullable pandas columns: missing becomes NaN
+        values = pd.DataFrame(values).astype("float64").to_numpy().reshape(values.shape)
+    return np.ascontiguousarray(values.astype(dtype))

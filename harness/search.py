@@ -1,0 +1,109 @@
+"""The search for an input on which one cell disagrees with the reference, and its minimal form.
+
+Each cell gets its own Hypothesis search, seeded identically, so every cell sees the same examples until it
+fails; the reference's outputs are cached per example, so the PyFunc model runs once per example however many
+cells there are. When a cell disagrees, Hypothesis shrinks the batch to a minimal counterexample.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pandas as pd
+from hypothesis import HealthCheck, Phase, assume, errors, given, seed, settings
+
+from harness.compare import CellStats, OutputDivergence, Tolerances, compare
+
+
+class ReferenceRejected(Exception):
+    """The reference model itself raised on this input: it is outside the model's domain, not a divergence."""
+
+
+class Reference:
+    """The reference outputs of each example, computed once and shared by every cell."""
+
+    def __init__(self, compute: Callable[[pd.DataFrame], dict]):
+        self._compute = compute
+        self._cache: dict[bytes, dict | Exception] = {}
+        self.first_rejection: str | None = None
+
+    def outputs(self, batch: pd.DataFrame) -> dict:
+        key = batch_key(batch)
+        if key not in self._cache:
+            try:
+                self._cache[key] = self._compute(batch)
+            except Exception as error:  # the model rejects this input
+                self._cache[key] = error
+                self.first_rejection = self.first_rejection or f"{type(error).__name__}: {error}"
+        cached = self._cache[key]
+        if isinstance(cached, Exception):
+            raise ReferenceRejected(str(cached))
+        return cached
+
+    @property
+    def computed(self) -> int:
+        return len(self._cache)
+
+
+def batch_key(batch: pd.DataFrame) -> bytes:
+    digest = hashlib.sha256(pd.util.hash_pandas_object(batch, index=True).to_numpy().tobytes())
+    digest.update(repr(list(zip(batch.columns, map(str, batch.dtypes)))).encode())
+    return digest.digest()
+
+
+@dataclass
+class Counterexample:
+    batch: pd.DataFrame
+    divergences: list[OutputDivergence]
+    error: str | None = None  # the runtime raised where the reference did not
+    outputs: dict = field(default_factory=dict)  # runtime name -> its outputs (or error) on this batch
+
+
+@dataclass
+class SearchResult:
+    stats: CellStats
+    counterexample: Counterexample | None = None
+    unsatisfiable: str | None = None  # the reference rejected every input generated
+
+
+class _Diverged(AssertionError):
+    pass
+
+
+def search(run_cell: Callable[[pd.DataFrame], dict], reference: Reference, strategy, tolerances: Tolerances,
+           *, max_examples: int, seed_value: int) -> SearchResult:
+    """Run the cell on up to ``max_examples`` batches; on disagreement, shrink to a minimal counterexample."""
+    result = SearchResult(CellStats())
+
+    @settings(max_examples=max_examples, database=None, deadline=None, derandomize=False, print_blob=False,
+              phases=(Phase.generate, Phase.shrink), report_multiple_bugs=False,
+              suppress_health_check=list(HealthCheck))
+    @seed(seed_value)
+    @given(batch=strategy)
+    def agrees_with_reference(batch):
+        try:
+            expected = reference.outputs(batch)
+        except ReferenceRejected:
+            assume(False)
+        try:
+            actual = run_cell(batch)
+        except Exception as error:  # a runtime that raises where the reference does not has diverged
+            result.stats.add(len(batch), [])
+            result.counterexample = Counterexample(batch, [], error=f"{type(error).__name__}: {error}")
+            raise _Diverged(result.counterexample.error) from None
+        divergences = compare(expected, actual, tolerances)
+        result.stats.add(len(batch), divergences)
+        if any(d.diverged for d in divergences):
+            result.counterexample = Counterexample(batch, divergences)  # the last one kept is the minimal one
+            raise _Diverged()
+
+    try:
+        agrees_with_reference()
+    except _Diverged:
+        pass
+    except errors.Flaky:  # disagreed once, not on replay: still a divergence, keep the input we saw
+        pass
+    except errors.Unsatisfiable:
+        result.unsatisfiable = reference.first_rejection or "every generated input was rejected"
+    return result

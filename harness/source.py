@@ -1,0 +1,145 @@
+"""Model URI -> the model under test: the PyFunc reference, the native model, its flavor and signature.
+
+Accepts ``runs:/RUN/PATH``, ``models:/NAME/VERSION``, ``models:/NAME@ALIAS``, any other MLflow artifact URI,
+and a local model directory. The tracking URI comes from ``--tracking-uri`` or ``MLFLOW_TRACKING_URI``.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+# The flavors the harness can export from, in order of preference; any model with a pyfunc flavor is a reference.
+SUPPORTED_FLAVORS = ("sklearn", "onnx")
+_URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")  # runs:, models:, file:, s3:, ... (not a drive letter)
+
+
+class ModelSourceError(ValueError):
+    """The model URI cannot be turned into a model under test; the message says why and what to do."""
+
+
+@dataclass
+class ModelUnderTest:
+    uri: str
+    local_dir: Path
+    flavor: str
+    flavor_conf: dict
+    signature: object | None  # mlflow.models.ModelSignature
+    input_example: pd.DataFrame | None
+    serialization_format: str | None
+    _pyfunc: object | None = field(default=None, repr=False)
+    _native: object | None = field(default=None, repr=False)
+
+    @property
+    def pyfunc(self):
+        """The PyFunc model: the reference every runtime is compared with (loading it runs the model's code)."""
+        if self._pyfunc is None:
+            import mlflow.pyfunc
+
+            self._pyfunc = mlflow.pyfunc.load_model(str(self.local_dir))
+        return self._pyfunc
+
+    @property
+    def native(self):
+        """The flavor's own model object: a fitted scikit-learn estimator, or an ``onnx.ModelProto``."""
+        if self._native is None:
+            if self.flavor == "sklearn":
+                import mlflow.sklearn
+
+                self._native = mlflow.sklearn.load_model(str(self.local_dir))
+            elif self.flavor == "onnx":
+                import onnx
+
+                self._native = onnx.load(str(self.local_dir / self.flavor_conf["data"]))
+        return self._native
+
+    @property
+    def onnx_path(self) -> Path | None:
+        """For an onnx-flavor model, the file as logged."""
+        if self.flavor != "onnx":
+            return None
+        return self.local_dir / self.flavor_conf["data"]
+
+
+def resolve(uri: str, tracking_uri: str | None = None) -> ModelUnderTest:
+    """Download (or locate) the model at ``uri`` and read its MLmodel file. Does not load the model yet."""
+    import mlflow
+    from mlflow.models import Model
+
+    if tracking_uri:
+        mlflow.set_tracking_uri(tracking_uri)
+    local_dir = _local_copy(uri)
+    mlmodel = local_dir / "MLmodel"
+    if not mlmodel.is_file():
+        raise ModelSourceError(
+            f"{uri}: {local_dir} has no MLmodel file, so it is not an MLflow model. Point --model-uri at the "
+            "directory that `mlflow.<flavor>.save_model` wrote (or at a registered model / run artifact)."
+        )
+    model = Model.load(str(mlmodel))
+    if "python_function" not in model.flavors:
+        raise ModelSourceError(
+            f"{uri}: the model has no python_function flavor, so there is no PyFunc reference to compare "
+            f"with (flavors: {', '.join(model.flavors)})."
+        )
+    flavor = next((name for name in SUPPORTED_FLAVORS if name in model.flavors), None)
+    if flavor is None:
+        raise ModelSourceError(
+            f"{uri}: flavor(s) {', '.join(sorted(set(model.flavors) - {'python_function'}))} are not supported; "
+            f"the harness exports from {', '.join(SUPPORTED_FLAVORS)}. Log the model with one of those "
+            "flavors, or pass the file you deploy with --artifact."
+        )
+    flavor_conf = model.flavors[flavor]
+    return ModelUnderTest(
+        uri=uri,
+        local_dir=local_dir,
+        flavor=flavor,
+        flavor_conf=flavor_conf,
+        signature=model.signature,
+        input_example=_input_example(model, local_dir),
+        serialization_format=flavor_conf.get("serialization_format")
+        or ("onnx protobuf" if flavor == "onnx" else None),
+    )
+
+
+def _local_copy(uri: str) -> Path:
+    if not _URI_SCHEME.match(uri):
+        path = Path(uri).expanduser()
+        if not path.exists():
+            raise ModelSourceError(
+                f"{uri}: no such local model directory. Pass an existing directory, or an MLflow URI such as "
+                "models:/NAME/VERSION, models:/NAME@ALIAS or runs:/RUN_ID/PATH."
+            )
+        return path.resolve()
+    return Path(_download(uri))
+
+
+@functools.cache
+def _download(uri: str) -> str:
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return mlflow.artifacts.download_artifacts(artifact_uri=uri)
+    except MlflowException as error:
+        raise ModelSourceError(
+            f"{uri}: MLflow could not resolve it ({error.message}). Check the name, version or alias, and "
+            f"that the tracking URI ({mlflow.get_tracking_uri()}) is the registry that holds it "
+            "(--tracking-uri or MLFLOW_TRACKING_URI)."
+        ) from error
+    except OSError as error:
+        raise ModelSourceError(f"{uri}: could not be downloaded ({error}).") from error
+
+
+def _input_example(model, local_dir: Path) -> pd.DataFrame | None:
+    if not model.saved_input_example_info:
+        return None
+    try:
+        example = model.load_input_example(str(local_dir))
+    except Exception:  # an unreadable example only costs us value ranges, never the run
+        return None
+    if isinstance(example, pd.DataFrame):
+        return example
+    return None

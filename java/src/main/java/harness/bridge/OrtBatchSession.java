@@ -1,0 +1,182 @@
+package harness.bridge;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxMap;
+import ai.onnxruntime.OnnxSequence;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One ONNX Runtime Java session that runs whole batches.
+ *
+ * <p>Numeric inputs arrive as direct {@link ByteBuffer}s that share memory with the caller's arrays
+ * (zero-copy); string inputs as {@code String[]}. Numeric outputs leave as direct, native-order buffers the
+ * caller reads without a per-element loop; sequences of maps (skl2onnx's ZipMap) leave as a dense
+ * {@code [rows, keys]} float64 matrix plus the keys.
+ */
+public final class OrtBatchSession implements AutoCloseable {
+
+    private final OrtEnvironment environment;
+    private final OrtSession session;
+
+    public OrtBatchSession(String modelPath, int intraOpThreads, int interOpThreads, String optimizationLevel)
+            throws OrtException {
+        this.environment = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            options.setIntraOpNumThreads(intraOpThreads);
+            options.setInterOpNumThreads(interOpThreads);
+            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.valueOf(optimizationLevel));
+            this.session = environment.createSession(modelPath, options);
+        }
+    }
+
+    public String[] inputNames() throws OrtException {
+        return session.getInputInfo().keySet().toArray(new String[0]);
+    }
+
+    /** The ONNX element type of each input, by name, as ONNX Runtime Java sees it (e.g. FLOAT, INT64, STRING). */
+    public String[] inputTypes() throws OrtException {
+        List<String> types = new ArrayList<>();
+        for (NodeInfo info : session.getInputInfo().values()) {
+            if (info.getInfo() instanceof TensorInfo tensorInfo) {
+                types.add(tensorInfo.type.name());
+            } else {
+                types.add("UNSUPPORTED:" + info.getInfo().getClass().getSimpleName());
+            }
+        }
+        return types.toArray(new String[0]);
+    }
+
+    /**
+     * Runs one batch.
+     *
+     * @param names input names
+     * @param data per input: a direct ByteBuffer holding the tensor's raw elements, or a String[]
+     * @param elementTypes per input: an {@link OnnxJavaType} name (FLOAT, DOUBLE, INT64, BOOL, STRING, ...)
+     * @param shapes per input: the tensor's shape
+     */
+    public BatchOutputs run(String[] names, Object[] data, String[] elementTypes, long[][] shapes)
+            throws OrtException {
+        Map<String, OnnxTensor> feed = new LinkedHashMap<>();
+        try {
+            for (int i = 0; i < names.length; i++) {
+                feed.put(names[i], createTensor(data[i], OnnxJavaType.valueOf(elementTypes[i]), shapes[i]));
+            }
+            try (OrtSession.Result result = session.run(feed)) {
+                return collect(result);
+            }
+        } finally {
+            for (OnnxTensor tensor : feed.values()) {
+                tensor.close();
+            }
+        }
+    }
+
+    private OnnxTensor createTensor(Object data, OnnxJavaType type, long[] shape) throws OrtException {
+        if (type == OnnxJavaType.STRING) {
+            return OnnxTensor.createTensor(environment, (String[]) data, shape);
+        }
+        ByteBuffer buffer = ((ByteBuffer) data).order(ByteOrder.nativeOrder());
+        return OnnxTensor.createTensor(environment, buffer, shape, type);
+    }
+
+    private static BatchOutputs collect(OrtSession.Result result) throws OrtException {
+        BatchOutputs outputs = new BatchOutputs(result.size());
+        for (Map.Entry<String, OnnxValue> entry : result) {
+            OnnxValue value = entry.getValue();
+            if (value instanceof OnnxTensor tensor) {
+                addTensor(outputs, entry.getKey(), tensor);
+            } else if (value instanceof OnnxSequence sequence) {
+                addSequenceOfMaps(outputs, entry.getKey(), sequence);
+            } else {
+                throw new IllegalArgumentException("output '" + entry.getKey() + "' is a "
+                        + value.getType() + ", which the harness does not compare");
+            }
+        }
+        return outputs;
+    }
+
+    private static void addTensor(BatchOutputs outputs, String name, OnnxTensor tensor) throws OrtException {
+        TensorInfo info = tensor.getInfo();
+        if (info.type == OnnxJavaType.STRING) {
+            outputs.add(name, info.type.name(), info.getShape(), flattenStrings(tensor.getValue()), null);
+            return;
+        }
+        ByteBuffer raw = tensor.getByteBuffer();
+        ByteBuffer copy = ByteBuffer.allocateDirect(raw.remaining()).order(ByteOrder.nativeOrder());
+        copy.put(raw).flip();
+        outputs.add(name, info.type.name(), info.getShape(), copy, null);
+    }
+
+    /** skl2onnx's ZipMap: one map per row, class key to probability. Densified in key order of the first row. */
+    private static void addSequenceOfMaps(BatchOutputs outputs, String name, OnnxSequence sequence)
+            throws OrtException {
+        List<? extends OnnxValue> rows = sequence.getValue();
+        List<Object> keys = new ArrayList<>();
+        int rowCount = rows.size();
+        ByteBuffer matrix = null;
+        for (int r = 0; r < rowCount; r++) {
+            OnnxValue row = rows.get(r);
+            if (!(row instanceof OnnxMap map)) {
+                throw new IllegalArgumentException("output '" + name + "' is a sequence of "
+                        + row.getType() + ", the harness compares sequences of maps only");
+            }
+            Map<?, ?> values = map.getValue();
+            if (r == 0) {
+                keys.addAll(values.keySet());
+                matrix = ByteBuffer.allocateDirect(rowCount * keys.size() * Double.BYTES)
+                        .order(ByteOrder.nativeOrder());
+            }
+            for (Object key : keys) {
+                Object probability = values.get(key);
+                matrix.putDouble(probability == null ? Double.NaN : ((Number) probability).doubleValue());
+            }
+        }
+        if (matrix == null) {
+            matrix = ByteBuffer.allocateDirect(0).order(ByteOrder.nativeOrder());
+        }
+        matrix.flip();
+        String[] keyNames = keys.stream().map(String::valueOf).toArray(String[]::new);
+        outputs.add(name, "SEQUENCE_OF_MAPS", new long[] {rowCount, keys.size()}, matrix, keyNames);
+    }
+
+    private static String[] flattenStrings(Object value) {
+        List<String> flat = new ArrayList<>();
+        flattenInto(value, flat);
+        return flat.toArray(new String[0]);
+    }
+
+    private static void flattenInto(Object value, List<String> flat) {
+        if (value instanceof String s) {
+            flat.add(s);
+        } else if (value instanceof Object[] array) {
+            for (Object item : array) {
+                flattenInto(item, flat);
+            }
+        } else {
+            throw new IllegalArgumentException("unexpected string tensor element " + value);
+        }
+    }
+
+    @Override
+    public void close() throws OrtException {
+        session.close();
+    }
+
+    /** Version of the ONNX Runtime Java library on the class path. */
+    public static String version() {
+        return OrtEnvironment.getEnvironment().getVersion();
+    }
+}

@@ -1,0 +1,121 @@
+package harness.bridge;
+
+import org.jpmml.evaluator.Evaluator;
+import org.jpmml.evaluator.EvaluatorUtil;
+import org.jpmml.evaluator.InputField;
+import org.jpmml.evaluator.LoadingModelEvaluatorBuilder;
+import org.jpmml.evaluator.OutputField;
+import org.jpmml.evaluator.TargetField;
+
+import java.io.File;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A JPMML-Evaluator over whole batches. JPMML evaluates one row at a time; the loop over rows runs here, in
+ * Java, so a batch crosses the Python-Java bridge once.
+ *
+ * <p>Columns arrive column-major: a numeric column as a direct ByteBuffer of float64 (NaN means missing, which
+ * JPMML receives as {@code null}), a string column as {@code String[]} ({@code null} means missing).
+ */
+public final class PmmlBatchEvaluator {
+
+    private final Evaluator evaluator;
+    private final List<String> resultNames = new ArrayList<>();
+
+    public PmmlBatchEvaluator(String pmmlPath) throws Exception {
+        this.evaluator = new LoadingModelEvaluatorBuilder().load(new File(pmmlPath)).build();
+        this.evaluator.verify();
+        for (TargetField field : evaluator.getTargetFields()) {
+            resultNames.add(field.getName());
+        }
+        for (OutputField field : evaluator.getOutputFields()) {
+            resultNames.add(field.getName());
+        }
+    }
+
+    public String[] inputNames() {
+        return evaluator.getInputFields().stream().map(InputField::getName).toArray(String[]::new);
+    }
+
+    /** Target fields first, then output fields (for example {@code probability(1)}). */
+    public String[] resultNames() {
+        return resultNames.toArray(new String[0]);
+    }
+
+    /**
+     * Evaluates {@code rowCount} rows. Returns one array per result name: {@code double[]} where every value is a
+     * number (NaN where JPMML gave none), otherwise {@code String[]}.
+     */
+    public Object[] evaluate(String[] columnNames, Object[] columns, int rowCount) {
+        Map<String, Object> columnsByName = new LinkedHashMap<>();
+        for (int c = 0; c < columnNames.length; c++) {
+            Object column = columns[c];
+            if (column instanceof ByteBuffer buffer) {
+                column = buffer.order(ByteOrder.nativeOrder()).asDoubleBuffer();
+            }
+            columnsByName.put(columnNames[c], column);
+        }
+        List<InputField> inputFields = evaluator.getInputFields();
+        Object[][] results = new Object[resultNames.size()][rowCount];
+        Map<String, Object> arguments = new LinkedHashMap<>();
+        for (int row = 0; row < rowCount; row++) {
+            arguments.clear();
+            for (InputField field : inputFields) {
+                Object raw = cell(columnsByName.get(field.getName()), row, field.getName());
+                arguments.put(field.getName(), field.prepare(raw));
+            }
+            Map<String, ?> decoded = EvaluatorUtil.decodeAll(evaluator.evaluate(arguments));
+            for (int r = 0; r < resultNames.size(); r++) {
+                results[r][row] = decoded.get(resultNames.get(r));
+            }
+        }
+        Object[] columnsOut = new Object[results.length];
+        for (int r = 0; r < results.length; r++) {
+            columnsOut[r] = asColumn(results[r]);
+        }
+        return columnsOut;
+    }
+
+    private static Object cell(Object column, int row, String fieldName) {
+        if (column == null) {
+            throw new IllegalArgumentException("the batch has no column for PMML input field '" + fieldName + "'");
+        }
+        if (column instanceof DoubleBuffer doubles) {
+            double value = doubles.get(row);
+            return Double.isNaN(value) ? null : value;
+        }
+        return ((Object[]) column)[row];
+    }
+
+    private static Object asColumn(Object[] values) {
+        double[] numbers = new double[values.length];
+        for (int i = 0; i < values.length; i++) {
+            Object value = values[i];
+            if (value == null) {
+                numbers[i] = Double.NaN;
+            } else if (value instanceof Number number) {
+                numbers[i] = number.doubleValue();
+            } else {
+                String[] strings = new String[values.length];
+                for (int j = 0; j < values.length; j++) {
+                    strings[j] = values[j] == null ? null : String.valueOf(values[j]);
+                }
+                return strings;
+            }
+        }
+        return numbers;
+    }
+
+    /** Version of JPMML-Evaluator on the class path. */
+    public static String version() {
+        Package pkg = Evaluator.class.getPackage();
+        String version = pkg == null ? null : pkg.getImplementationVersion();
+        return version == null ? "unknown" : version;
+    }
+}
