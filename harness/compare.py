@@ -113,10 +113,9 @@ def ulp_distance(actual: np.ndarray, expected: np.ndarray) -> np.ndarray:
     dtype = np.float32 if actual.dtype == np.float32 else np.float64
     a = _ordered_ints(actual.astype(dtype))
     b = _ordered_ints(expected.astype(dtype))
-    distance = np.abs(a.astype(object) - b.astype(object))
+    distance = np.abs(a.astype(np.float64) - b.astype(np.float64))  # exact below 2**53 steps, ample for a max
     nan = np.isnan(actual.astype(np.float64)) | np.isnan(expected.astype(np.float64))
-    distance = np.where(nan, 0, distance)
-    return distance.astype(np.float64).astype(np.int64) if distance.size else np.zeros(0, np.int64)
+    return np.where(nan, 0, np.minimum(distance, np.iinfo(np.int64).max // 2)).astype(np.int64)
 
 
 def _ordered_ints(values: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ strategy, export the artifacts, open sessions.
 """
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import dataclass
 from functools import cached_property
@@ -50,7 +51,11 @@ class ModelCheck:
         self.model = source.resolve(uri, config.tracking_uri)
         opsets = config.opsets or export.default_opsets(self.model.flavor)
         formats = {RUNTIME_FORMATS[r] for r in config.runtimes}
-        self.work_dir = Path(config.work_dir or tempfile.mkdtemp(prefix="harness-"))
+        if config.work_dir:
+            self.work_dir = Path(config.work_dir) / re.sub(r"[^A-Za-z0-9_.@-]+", "_", uri).strip("_")
+            self.work_dir.mkdir(parents=True, exist_ok=True)
+        else:
+            self.work_dir = Path(tempfile.mkdtemp(prefix="harness-"))
         self.artifacts = export.planned_artifacts(self.model, opsets, formats)
         self.artifacts += [supplied(uri, self.work_dir) for uri in config.artifacts]
         self.cells = [

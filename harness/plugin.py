@@ -113,18 +113,25 @@ def pytest_collection_modifyitems(session, config, items):
     if run is None:
         return
     for uri in run.config.model_uris:
-        try:
-            check = ModelCheck(uri, run.config)
-        except Exception as error:  # a bad URI fails its own item with the reason; other models still run
-            failure = ModelFailure(uri, f"{type(error).__name__}: {error}" if not isinstance(error, ValueError)
-                                   else str(error))
-            run.checks.append(failure)
-            items.append(ModelErrorItem.from_parent(session, name=f"{uri}::model", failure=failure))
-            continue
-        run.checks.append(check)
-        items.extend(CellItem.from_parent(session, name=f"{uri}::{cell.name}", check=check, cell=cell)
-                     for cell in check.cells)
+        collector = ModelCollector.from_parent(session, name=uri, nodeid=uri)
+        items.extend(session.genitems(collector))  # reports the collection as pytest's own collectors do
     run.write_report()
+
+
+class ModelCollector(pytest.Collector):
+    """One --model-uri: its items are the model's cells, or one failing item saying why it cannot be checked."""
+
+    def collect(self):
+        run = self.config.stash[_RUN]
+        try:
+            check = ModelCheck(self.name, run.config)
+        except Exception as error:  # a bad URI fails its own item with the reason; other models still run
+            failure = ModelFailure(self.name, str(error) if isinstance(error, ValueError)
+                                   else f"{type(error).__name__}: {error}")
+            run.checks.append(failure)
+            return [ModelErrorItem.from_parent(self, name="model", failure=failure)]
+        run.checks.append(check)
+        return [CellItem.from_parent(self, name=cell.name, check=check, cell=cell) for cell in check.cells]
 
 
 class CellFailed(Exception):

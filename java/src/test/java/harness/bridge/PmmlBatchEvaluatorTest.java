@@ -1,0 +1,42 @@
+package harness.bridge;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class PmmlBatchEvaluatorTest {
+
+    private static PmmlBatchEvaluator linear() throws Exception {
+        return new PmmlBatchEvaluator(
+                Path.of(PmmlBatchEvaluatorTest.class.getResource("/linear.pmml").toURI()).toString());
+    }
+
+    private static ByteBuffer doubles(double... values) {
+        ByteBuffer buffer = ByteBuffer.allocateDirect(values.length * Double.BYTES).order(ByteOrder.nativeOrder());
+        buffer.asDoubleBuffer().put(values);
+        return buffer;
+    }
+
+    @Test
+    void evaluatesEveryRowOfAColumnMajorBatch() throws Exception {
+        PmmlBatchEvaluator evaluator = linear();
+        assertArrayEquals(new String[] {"a", "color"}, evaluator.inputNames());
+        assertArrayEquals(new String[] {"y"}, evaluator.resultNames());
+        Object[] results = evaluator.evaluate(
+                new String[] {"a", "color"},
+                new Object[] {doubles(0, 1.5, -2), new String[] {"red", "blue", "blue"}},
+                3);
+        assertArrayEquals(new double[] {4, 6, -1}, (double[]) results[0], 0.0);
+    }
+
+    @Test
+    void rejectsACategoryThePmmlDoesNotDeclare() throws Exception {
+        PmmlBatchEvaluator evaluator = linear();
+        assertThrows(RuntimeException.class, () -> evaluator.evaluate(
+                new String[] {"a", "color"}, new Object[] {doubles(1), new String[] {"green"}}, 1));
+    }
+}
