@@ -1,0 +1,80 @@
+"""ONNX Runtime Java returns, through the bridge, exactly what ONNX Runtime Python returns on the same file."""
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pandas as pd
+import pytest
+from onnx import TensorProto, helper
+
+from harness.runtimes import SessionSettings, open_session
+
+ELEMENT_TYPES = {
+    "float": (TensorProto.FLOAT, np.float32), "double": (TensorProto.DOUBLE, np.float64),
+    "int8": (TensorProto.INT8, np.int8), "uint8": (TensorProto.UINT8, np.uint8),
+    "int16": (TensorProto.INT16, np.int16), "int32": (TensorProto.INT32, np.int32),
+    "int64": (TensorProto.INT64, np.int64), "bool": (TensorProto.BOOL, np.bool_),
+    "string": (TensorProto.STRING, object),
+}
+
+
+@pytest.fixture(scope="module")
+def identity_model(tmp_path_factory):
+    """One input per element type, each passed through Identity to an output of the same type."""
+    nodes, inputs, outputs = [], [], []
+    for name, (proto, _) in ELEMENT_TYPES.items():
+        nodes.append(helper.make_node("Identity", [name], [f"{name}_out"]))
+        inputs.append(helper.make_tensor_value_info(name, proto, [None, 1]))
+        outputs.append(helper.make_tensor_value_info(f"{name}_out", proto, [None, 1]))
+    model = helper.make_model(helper.make_graph(nodes, "identity", inputs, outputs),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path = tmp_path_factory.mktemp("onnx") / "identity.onnx"
+    onnx.save(model, str(path))
+    return path
+
+
+def batch() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    rows = 64
+    frame = {}
+    for name, (_, dtype) in ELEMENT_TYPES.items():
+        if dtype is object:
+            frame[name] = pd.Series([f"s{i}é" if i % 5 else "" for i in range(rows)], dtype=object)
+        elif dtype is np.bool_:
+            frame[name] = rng.integers(0, 2, rows).astype(bool)
+        elif np.issubdtype(dtype, np.integer):
+            info = np.iinfo(dtype)
+            frame[name] = rng.integers(info.min, info.max, rows, dtype=dtype, endpoint=True)
+        else:
+            values = rng.normal(0, 1e3, rows).astype(dtype)
+            values[:4] = [np.finfo(dtype).max, np.finfo(dtype).tiny / 4, -0.0, np.nan]
+            frame[name] = values
+    return pd.DataFrame(frame)
+
+
+def test_every_element_type_round_trips_through_ort_java_exactly(identity_model):
+    data = batch()
+    settings = SessionSettings()
+    python = {o.name: o.values for o in open_session("ort-python", identity_model, settings).run(data)}
+    java = {o.name: o.values for o in open_session("ort-java", identity_model, settings).run(data)}
+    assert set(java) == set(python) == {f"{n}_out" for n in ELEMENT_TYPES}
+    for name, expected in python.items():
+        actual = java[name]
+        assert actual.shape == expected.shape == (64, 1), name
+        if expected.dtype == object:
+            assert actual.tolist() == expected.tolist(), name
+        else:
+            assert actual.dtype == expected.dtype, name
+            # bit-for-bit: compare the raw bytes (NaN and -0.0 included)
+            assert actual.tobytes() == expected.tobytes(), name
+        source = data[name.removesuffix("_out")].to_numpy().reshape(64, 1)
+        if expected.dtype != object:
+            assert expected.tobytes() == source.astype(expected.dtype).tobytes(), name
+
+
+def test_both_onnx_runtimes_take_the_same_session_settings(identity_model):
+    settings = SessionSettings(intra_op_threads=2, optimization="disable")
+    data = batch().head(3)
+    for runtime in ("ort-python", "ort-java"):
+        assert len(open_session(runtime, identity_model, settings).run(data)) == len(ELEMENT_TYPES)
