@@ -56,7 +56,8 @@ def _cast(values: np.ndarray, spec: InputSpec) -> np.ndarray:
     if dtype is None:
         raise FeedError(f"ONNX input '{spec.name}' has element type {spec.element_type}, which the harness cannot feed")
     if dtype is object:
-        return np.array(["" if v is None or v is pd.NA else str(v) for v in values.ravel()], dtype=object).reshape(values.shape)
+        strings = ["" if v is None or v is pd.NA else str(v) for v in values.ravel()]
+        return np.array(strings, dtype=object).reshape(values.shape)
     if values.dtype == object:  # nullable pandas columns: missing becomes NaN
         values = pd.DataFrame(values).astype("float64").to_numpy().reshape(values.shape)
     return np.ascontiguousarray(values.astype(dtype))

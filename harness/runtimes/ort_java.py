@@ -26,24 +26,50 @@ class OrtJavaSession:
             InputSpec(str(name), JAVA_ELEMENT_TYPES.get(str(kind), str(kind)), rank)
             for name, kind, rank in zip(self._session.inputNames(), self._session.inputTypes(), _input_ranks(path))
         ]
+        # Constant per session: converted to Java arrays once, not on every run.
+        self._java_names = jpype.JArray(jpype.JString)([s.name for s in self._inputs])
+        self._java_types = jpype.JArray(jpype.JString)(
+            ["STRING" if s.element_type == "string" else _java_type(s.element_type) for s in self._inputs])
 
     def run(self, batch) -> list[RawOutput]:
-        jpype = self._jpype
-        feed = build_feed(batch, self._inputs)
-        names, data, types, shapes = [], [], [], []
-        for spec in self._inputs:
-            array = feed[spec.name]
-            names.append(spec.name)
-            shapes.append(jpype.JArray(jpype.JLong)(list(array.shape)))
-            if spec.element_type == "string":
-                types.append("STRING")
-                data.append(jpype.JArray(jpype.JString)(array.ravel().tolist()))
-            else:
-                types.append(_java_type(spec.element_type))
-                data.append(jpype.nio.convertToDirectBuffer(memoryview(array).cast("B")))
-        result = self._session.run(names, data, types, shapes)
+        arguments, feed = self.java_arguments(batch)
+        result = self._session.run(*arguments)
         del feed  # the direct buffers shared its memory until run() returned
         return [_raw(result, i) for i in range(result.size())]
+
+    def java_arguments(self, batch):
+        """The bridge's run() arguments for a batch, and the arrays whose memory they share (keep them alive)."""
+        jpype = self._jpype
+        feed = build_feed(batch, self._inputs)
+        data, shapes = [], []
+        for spec in self._inputs:
+            array = feed[spec.name]
+            shapes.append(array.shape)
+            if spec.element_type == "string":
+                data.append(self._utf8_blob(array, feed))
+            else:
+                data.append(jpype.nio.convertToDirectBuffer(memoryview(array).cast("B")))
+        shapes = jpype.JArray(jpype.JLong, 2)(shapes)
+        return (self._java_names, data, self._java_types, shapes), feed
+
+    def _utf8_blob(self, strings, keep_alive: dict):
+        """Strings as two direct buffers (UTF-8 bytes end to end, int32 byte lengths): no per-string bridge call."""
+        jpype = self._jpype
+        encoded = [s.encode("utf-8") for s in strings.ravel()]
+        blob = bytearray(b"".join(encoded) or b"\0")
+        lengths = np.fromiter(map(len, encoded), dtype=np.int32, count=len(encoded))
+        keep_alive[id(blob)], keep_alive[id(lengths)] = blob, lengths
+        return jpype.JArray(jpype.JObject)([
+            jpype.nio.convertToDirectBuffer(blob),
+            jpype.nio.convertToDirectBuffer(memoryview(lengths).cast("B")),
+        ])
+
+    def time_inside_java(self, batch, repeats: int) -> list[int]:
+        """Nanoseconds of each of ``repeats`` runs of this batch, timed by Java around its own run()."""
+        arguments, feed = self.java_arguments(batch)
+        nanos = list(self._session.timeRuns(*arguments, repeats))
+        del feed
+        return nanos
 
 
 def _java_type(element_type: str) -> str:
