@@ -160,6 +160,11 @@ def normalize_labels(values: np.ndarray) -> np.ndarray:
     return np.array([one(v) for v in np.asarray(values).ravel()], dtype=object).reshape(np.shape(values))
 
 
+# Upper edges of the error-distribution bins: each example counts once, by its largest absolute error.
+HISTOGRAM_EDGES = (0.0, 1e-15, 1e-12, 1e-9, 1e-7, 1e-5, 1e-3, 1e-1, float("inf"))
+WORST_KEPT = 3
+
+
 @dataclass
 class CellStats:
     """Divergence of one cell accumulated over every example it ran."""
@@ -171,14 +176,22 @@ class CellStats:
     max_ulp: int = 0
     mismatches: int = 0
     ties: int = 0
+    histogram: list = field(default_factory=lambda: [0] * len(HISTOGRAM_EDGES))
+    worst: list = field(default_factory=list)  # up to WORST_KEPT (max_abs, batch), largest first
 
-    def add(self, rows: int, divergences: list[OutputDivergence]) -> None:
+    def add(self, rows: int, divergences: list[OutputDivergence], batch=None) -> None:
         self.examples += 1
         self.rows += rows
+        example_abs = 0.0
         for d in divergences:
             if d.kind == "numeric":
+                example_abs = max(example_abs, d.max_abs)
                 self.max_abs = max(self.max_abs, d.max_abs)
                 self.max_rel = max(self.max_rel, d.max_rel)
                 self.max_ulp = max(self.max_ulp, d.max_ulp or 0)
             self.mismatches += d.mismatches
             self.ties += d.ties
+        self.histogram[int(np.searchsorted(HISTOGRAM_EDGES, example_abs))] += 1
+        if batch is not None and example_abs > 0 and (
+                len(self.worst) < WORST_KEPT or example_abs > self.worst[-1][0]):
+            self.worst = sorted(self.worst + [(example_abs, batch)], key=lambda w: -w[0])[:WORST_KEPT]

@@ -29,6 +29,8 @@ class RunConfig:
     session: SessionSettings = SessionSettings()
     value_range: tuple[float, float] | None = None
     work_dir: Path | None = None  # where exported artifacts are written; a fresh temporary directory if None
+    blocking_statuses: tuple[str, ...] = ("diverged", "export-failed", "runtime-error")
+    policy_source: str | None = None  # the file the policy came from, if any
 
 
 def parse_runtimes(text: str | None) -> list[str]:

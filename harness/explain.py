@@ -36,6 +36,8 @@ def describe_cell(cell) -> str:
                 else f"{d.ties} tie(s) excused")
             lines.append(f"output '{d.output}': {d.mismatches}/{d.elements} elements differ ({detail}),"
                          f" first at row {d.worst_row}")
+    if cell.attribution:
+        lines.append(f"attribution: {cell.attribution['kind']}: {cell.attribution['detail']}")
     lines.append("outputs on the counterexample:")
     for runtime, outputs in _ordered(example.outputs, cell.name):
         lines.append(f"  {runtime}:")

@@ -91,7 +91,7 @@ def _observed_range(example: pd.DataFrame | None, name: str) -> tuple[float, flo
     if values.empty:
         return None
     low, high = float(values.min()), float(values.max())
-    span = max(high - low, abs(high), 1.0)
+    span = high - low if high > low else max(abs(high) * 0.1, 1.0)  # one distinct value: 10% around it
     return low - span, high + span
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from harness import export, inputs, outputs, sklearn_model, source
 from harness.artifacts import ONNX, Artifact, supplied
+from harness.attribution import attribute
 from harness.config import RunConfig
 from harness.runtimes import REFERENCE, RUNTIME_FORMATS, open_session
 from harness.search import Reference, SearchResult, search
@@ -29,6 +30,7 @@ class Cell:
     status: str = PENDING
     reason: str | None = None
     result: SearchResult | None = None
+    attribution: dict | None = None  # for a diverged cell: {"kind": conversion|jvm|format|unknown, "detail"}
 
     @property
     def name(self) -> str:
@@ -110,7 +112,9 @@ class ModelCheck:
         elif cell.result.counterexample is not None:
             cell.status = DIVERGED
             cell.reason = cell.result.counterexample.error
-            cell.result.counterexample.outputs = self.outputs_of_every_runtime(cell.result.counterexample.batch)
+            example = cell.result.counterexample
+            example.outputs = self.outputs_of_every_runtime(example.batch)
+            cell.attribution = attribute(cell, self.cells, example.outputs, self.config.tolerances)
         else:
             cell.status = PASS
         return cell

@@ -7,13 +7,15 @@ atomically after every cell.
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from harness import config as cfg
-from harness import report
+from harness import html_report, markdown_report, mlflow_gate, policy, report
 from harness.explain import describe_cell
-from harness.matrix import DIVERGED, PASS, SKIPPED, ModelCheck, ModelFailure
+from harness.matrix import DIVERGED, PASS, ModelCheck, ModelFailure
 
 # Nothing the harness runs may send data off the machine: MLflow's usage telemetry is off in this process.
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -31,16 +33,16 @@ def pytest_addoption(parser):
     group.addoption("--opsets", default=None,
                     help="comma-separated ONNX opsets to export to (default: every opset from 13 to the newest "
                          "both the exporter and onnxruntime support)")
-    group.addoption("--max-examples", type=int, default=cfg.DEFAULT_MAX_EXAMPLES,
+    group.addoption("--max-examples", type=int, default=None,
                     help=f"input batches tried per cell (default {cfg.DEFAULT_MAX_EXAMPLES})")
-    group.addoption("--seed", type=int, default=cfg.DEFAULT_SEED,
+    group.addoption("--seed", type=int, default=None,
                     help=f"Hypothesis seed; the same seed, model and versions give the same verdict "
                          f"(default {cfg.DEFAULT_SEED})")
     group.addoption("--atol", default=None, help="default absolute tolerance (default 1e-5)")
     group.addoption("--rtol", default=None, help="default relative tolerance (default 1e-5)")
     group.addoption("--output-tolerance", action="append", default=[], metavar="NAME:atol=X,rtol=Y",
                     help="tolerance of one output, e.g. probabilities:atol=1e-4 (repeatable)")
-    group.addoption("--nan-policy", default="equal",
+    group.addoption("--nan-policy", default=None,
                     help="equal: NaN where the reference has NaN agrees (default); fail: any NaN mismatches")
     group.addoption("--artifact", action="append", default=[], metavar="PATH_OR_URI",
                     help="an ONNX or PMML file you deploy (local path or MLflow artifact URI), checked as is "
@@ -53,6 +55,19 @@ def pytest_addoption(parser):
                     help="graph optimisation level of both ONNX Runtime sides: disable, basic, extended, all "
                          "(default all)")
     group.addoption("--work-dir", default=None, help="where exported artifacts are written (default: a temp dir)")
+    group.addoption("--html-report", default=None, metavar="PATH",
+                    help="write the self-contained HTML report here")
+    group.addoption("--markdown-report", default=None, metavar="PATH",
+                    help="write a Markdown summary here (for a CI step summary or a PR comment)")
+    group.addoption("--mlflow-publish", action="store_true", default=False,
+                    help="log the reports and per-cell metrics to the model version's run and tag the version "
+                         "with the outcome (models:/ URIs)")
+    group.addoption("--promote-alias", default=None, metavar="ALIAS",
+                    help="point ALIAS at the tested model version only if the policy passes (implies "
+                         "--mlflow-publish)")
+    group.addoption("--policy", default=None, metavar="FILE",
+                    help="TOML policy (runtimes, opsets, tolerances, blocking_statuses, ...); default: the "
+                         "[tool.harness] table of ./pyproject.toml. Command-line options override it")
 
 
 def pytest_configure(config):
@@ -60,38 +75,78 @@ def pytest_configure(config):
     if not uris:
         return
     try:
-        run_config = cfg.RunConfig(
-            model_uris=uris,
-            tracking_uri=config.getoption("tracking_uri"),
-            runtimes=cfg.parse_runtimes(config.getoption("runtimes")),
-            opsets=cfg.parse_opsets(config.getoption("opsets")),
-            max_examples=config.getoption("max_examples"),
-            seed=config.getoption("seed"),
-            tolerances=cfg.parse_tolerances(config.getoption("atol"), config.getoption("rtol"),
-                                            config.getoption("output_tolerance"), config.getoption("nan_policy")),
-            artifacts=config.getoption("artifact"),
-            report_path=config.getoption("divergence_report"),
-            session=cfg.parse_session(config.getoption("ort_threads"), config.getoption("ort_optimization")),
-            value_range=cfg.parse_value_range(config.getoption("value_range")),
-            work_dir=config.getoption("work_dir"),
-        )
-    except cfg.ConfigError as error:
+        config.stash[_RUN] = _Run(run_config_from(config), config.getoption("html_report"),
+                                  config.getoption("markdown_report"), config.getoption("mlflow_publish"),
+                                  config.getoption("promote_alias"))
+    except (cfg.ConfigError, policy.PolicyError) as error:
         raise pytest.UsageError(str(error)) from None
-    if run_config.max_examples < 1:
-        raise pytest.UsageError("--max-examples must be 1 or more")
-    config.stash[_RUN] = _Run(run_config)
+
+
+def run_config_from(config) -> cfg.RunConfig:
+    """Command-line options over the policy over the defaults."""
+    policy_file = config.getoption("policy")
+    table = policy.load(policy_file) if policy_file else policy.from_pyproject(config.invocation_params.dir)
+
+    def option(name, key=None):
+        given = config.getoption(name)
+        return given if given not in (None, []) else table.get(key or name)
+
+    per_output = table.get("output_tolerances", []) + config.getoption("output_tolerance")  # later wins
+    max_examples = option("max_examples")
+    if max_examples is not None and max_examples < 1:
+        raise cfg.ConfigError("--max-examples must be 1 or more")
+    return cfg.RunConfig(
+        model_uris=config.getoption("model_uri"),
+        tracking_uri=config.getoption("tracking_uri"),
+        runtimes=cfg.parse_runtimes(option("runtimes")),
+        opsets=cfg.parse_opsets(option("opsets")),
+        max_examples=cfg.DEFAULT_MAX_EXAMPLES if max_examples is None else max_examples,
+        seed=option("seed") if option("seed") is not None else cfg.DEFAULT_SEED,
+        tolerances=cfg.parse_tolerances(option("atol"), option("rtol"), per_output, option("nan_policy") or "equal"),
+        artifacts=config.getoption("artifact"),
+        report_path=config.getoption("divergence_report"),
+        session=cfg.parse_session(config.getoption("ort_threads"), config.getoption("ort_optimization")),
+        value_range=cfg.parse_value_range(option("value_range")),
+        work_dir=config.getoption("work_dir"),
+        blocking_statuses=tuple(table.get("blocking_statuses", policy.DEFAULT_BLOCKING)),
+        policy_source=policy_file or (str(config.invocation_params.dir / "pyproject.toml") if table else None),
+    )
 
 
 class _Run:
     """The state of one pytest session's equivalence run."""
 
-    def __init__(self, run_config: cfg.RunConfig):
+    def __init__(self, run_config: cfg.RunConfig, html_path=None, markdown_path=None, publish=False,
+                 promote_alias=None):
         self.config = run_config
         self.checks: list = []
+        self.html_path, self.markdown_path = html_path, markdown_path
+        self.publish, self.promote_alias = publish or bool(promote_alias), promote_alias
+        self.gate_outcomes: list = []
 
     def write_report(self) -> None:
         if self.config.report_path:
             report.write(self.config.report_path, report.build(self.checks, self.config))
+
+    def finish(self) -> None:
+        """Every report format, then the MLflow gate. Runs once, after the last cell."""
+        built = report.build(self.checks, self.config)
+        written = []
+        if self.config.report_path or self.publish:
+            json_path = Path(self.config.report_path or Path(tempfile.mkdtemp()) / "divergence-report.json")
+            report.write(json_path, built)
+            written.append(json_path)
+        if self.html_path or self.publish:
+            html_path = Path(self.html_path or Path(written[0]).with_suffix(".html"))
+            report.write_text(html_path, html_report.render(built))
+            written.append(html_path)
+        if self.markdown_path:
+            report.write_text(Path(self.markdown_path), markdown_report.render(built))
+        if self.publish:
+            self.gate_outcomes = [
+                mlflow_gate.publish(check, written, self.config.blocking_statuses, self.promote_alias)
+                for check in self.checks
+            ]
 
 
 _RUN = pytest.StashKey[_Run]()
@@ -151,10 +206,11 @@ class CellItem(pytest.Item):
         finally:
             run.write_report()
         self._record_properties()
-        if self.cell.status == SKIPPED:
-            pytest.skip(self.cell.reason)
-        if self.cell.status != PASS:
+        status = self.cell.status
+        if status in run.config.blocking_statuses:
             raise CellFailed(describe_cell(self.cell))
+        if status != PASS:
+            pytest.skip(f"{status} (does not block under the policy): {self.cell.reason or ''}".strip())
 
     def _record_properties(self):
         stats = self.cell.result.stats if self.cell.result else None
@@ -189,11 +245,16 @@ class ModelErrorItem(pytest.Item):
         return self.failure.uri, None, self.name
 
 
+def pytest_sessionfinish(session):
+    run = session.config.stash.get(_RUN, None)
+    if run is not None:
+        run.finish()
+
+
 def pytest_terminal_summary(terminalreporter, config):
     run = config.stash.get(_RUN, None)
     if run is None:
         return
-    run.write_report()
     tr = terminalreporter
     tr.section("jvm-equivalence")
     for check in run.checks:
@@ -204,5 +265,17 @@ def pytest_terminal_summary(terminalreporter, config):
                        f"examples={stats.examples}") if stats else (cell.reason or "")[:100]
             marker = {PASS: "ok", DIVERGED: "DIVERGED"}.get(cell.status, cell.status)
             tr.write_line(f"  {cell.name:<40} {marker:<14} {metrics}")
+    for outcome in run.gate_outcomes:
+        verdict = "passes" if outcome.passed else "fails"
+        line = f"gate: {outcome.model_uri} (version {outcome.version or '-'}) {verdict} the policy"
+        if outcome.promoted_alias:
+            line += f"; alias '{outcome.promoted_alias}' now points at version {outcome.version}"
+        if outcome.note:
+            line += f"; {outcome.note}"
+        tr.write_line(line)
     if run.config.report_path:
         tr.write_line(f"divergence report: {os.path.abspath(run.config.report_path)}")
+    if run.html_path:
+        tr.write_line(f"HTML report: {os.path.abspath(run.html_path)}")
+    if run.markdown_path:
+        tr.write_line(f"Markdown summary: {os.path.abspath(run.markdown_path)}")

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from harness.compare import HISTOGRAM_EDGES
 from harness.config import RunConfig
 
 SCHEMA_VERSION = 1
@@ -74,17 +75,24 @@ def cell_json(cell) -> dict:
         "ties": stats.ties if stats else None,
         "examples": stats.examples if stats else 0,
         "rows": stats.rows if stats else 0,
+        "error_histogram": {"upper_edges": list(HISTOGRAM_EDGES), "counts": stats.histogram} if stats else None,
+        "worst_inputs": [{"max_abs": err, "inputs": records(batch)} for err, batch in stats.worst] if stats else [],
+        "attribution": cell.attribution,
         "counterexample": None,
     }
     if result and result.counterexample is not None:
         example = result.counterexample
         entry["counterexample"] = {
-            "inputs": example.batch.astype(object).where(example.batch.notna(), None).to_dict(orient="records"),
+            "inputs": records(example.batch),
             "error": example.error,
             "divergences": [d.to_json() for d in example.divergences],
             "outputs": example.outputs,
         }
     return entry
+
+
+def records(batch: pd.DataFrame) -> list[dict]:
+    return batch.astype(object).where(batch.notna(), None).to_dict(orient="records")
 
 
 def model_json(check) -> dict:
@@ -113,18 +121,24 @@ def build(checks: list, config: RunConfig) -> dict:
             "per_output": {n: {"atol": t.atol, "rtol": t.rtol} for n, t in tolerances.per_output.items()},
         },
         "session": {"intra_op_threads": config.session.intra_op_threads, "optimization": config.session.optimization},
+        "policy": {"source": config.policy_source, "blocking_statuses": list(config.blocking_statuses)},
         "versions": versions(),
         "models": [model_json(c) for c in checks],
     }
 
 
 def write(path: Path, report: dict) -> None:
-    """Write atomically: readers (and a killed run) only ever see a complete report."""
+    """Write the JSON report atomically: readers (and a killed run) only ever see a complete report."""
+    write_text(path, json.dumps(jsonable(report), indent=2, allow_nan=False))
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a file atomically (a temporary file beside it, then a rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(handle, "w") as out:
-        json.dump(jsonable(report), out, indent=2, allow_nan=False)
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(text)
     os.replace(tmp, path)
 
 

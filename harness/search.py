@@ -93,7 +93,7 @@ def search(run_cell: Callable[[pd.DataFrame], dict], reference: Reference, strat
             result.counterexample = Counterexample(batch, [], error=f"{type(error).__name__}: {error}")
             raise _Diverged(result.counterexample.error) from None
         divergences = compare(expected, actual, tolerances)
-        result.stats.add(len(batch), divergences)
+        result.stats.add(len(batch), divergences, batch)
         if any(d.diverged for d in divergences):
             result.counterexample = Counterexample(batch, divergences)  # the last one kept is the minimal one
             raise _Diverged()

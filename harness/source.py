@@ -30,6 +30,7 @@ class ModelUnderTest:
     signature: object | None  # mlflow.models.ModelSignature
     input_example: pd.DataFrame | None
     serialization_format: str | None
+    registered: tuple[str, str] | None = None  # (name, version) when the URI names a registry model
     _pyfunc: object | None = field(default=None, repr=False)
     _native: object | None = field(default=None, repr=False)
 
@@ -71,7 +72,9 @@ def resolve(uri: str, tracking_uri: str | None = None) -> ModelUnderTest:
 
     if tracking_uri:
         mlflow.set_tracking_uri(tracking_uri)
-    local_dir = _local_copy(uri)
+    registered = registry_version(uri)
+    # An alias can move while we run: download the version it pointed at when we resolved it.
+    local_dir = _local_copy(f"models:/{registered[0]}/{registered[1]}" if registered else uri)
     mlmodel = local_dir / "MLmodel"
     if not mlmodel.is_file():
         raise ModelSourceError(
@@ -101,7 +104,31 @@ def resolve(uri: str, tracking_uri: str | None = None) -> ModelUnderTest:
         input_example=_input_example(model, local_dir),
         serialization_format=flavor_conf.get("serialization_format")
         or ("onnx protobuf" if flavor == "onnx" else None),
+        registered=registered,
     )
+
+
+def registry_version(uri: str) -> tuple[str, str] | None:
+    """(name, version) for ``models:/NAME/VERSION`` and ``models:/NAME@ALIAS``; None for other URIs."""
+    match = re.fullmatch(r"models:/([^/@]+)(?:/(\d+)|@([^/]+))/?", uri)
+    if not match:
+        return None
+    name, version, alias = match.groups()
+    if version:
+        return name, version
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return name, MlflowClient().get_model_version_by_alias(name, alias).version
+    except MlflowException as error:
+        import mlflow
+
+        raise ModelSourceError(
+            f"{uri}: MLflow could not resolve it ({error.message}). Check the name and alias, and that the "
+            f"tracking URI ({mlflow.get_tracking_uri()}) is the registry that holds it "
+            "(--tracking-uri or MLFLOW_TRACKING_URI)."
+        ) from error
 
 
 def _local_copy(uri: str) -> Path:

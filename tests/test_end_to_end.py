@@ -148,3 +148,28 @@ def test_bad_model_uri_fails_with_a_clear_message_and_other_models_still_run(tmp
 def test_bad_option_is_a_usage_error_naming_the_option(tmp_path, tracking_uri, churn):
     run = run_harness(["--model-uri", churn[0], "--atol", "small"], tmp_path, tracking_uri)
     assert run.returncode == 4 and "--atol 'small' is not a number" in run.output
+
+
+def test_onnx_flavor_model_runs_as_logged_and_at_converted_opsets(tmp_path, tracking_uri):
+    import mlflow
+    from mlflow.models import infer_signature
+    from skl2onnx import to_onnx
+    from skl2onnx.common.data_types import FloatTensorType
+    from sklearn.linear_model import LinearRegression
+
+    frame, target = numeric_data(rows=50)
+    frame = frame.astype(np.float32)
+    estimator = LinearRegression().fit(frame, target)
+    graph = to_onnx(estimator, initial_types=[("X", FloatTensorType([None, 4]))], target_opset=15)
+    with mlflow.start_run():
+        info = mlflow.onnx.log_model(graph, name="onnx_model", pip_requirements=["onnx"],
+                                     signature=infer_signature(frame, estimator.predict(frame).astype(np.float32)))
+    run = run_harness(["--model-uri", info.model_uri, "--opsets", "13,18", "--max-examples", "20"],
+                      tmp_path, tracking_uri)
+    assert run.returncode == 0, run.output
+    cells = run.cells()
+    logged = cells["ort-java[logged-opset15]"]
+    assert logged["artifact"]["origin"] == "logged" and logged["opset_actual"] == 15
+    converted = cells["ort-java[onnx.version_converter-opset18]"]
+    assert converted["opset_requested"] == 18 and converted["opset_actual"] == 18
+    assert converted["status"] == "pass" and converted["examples"] == 20
