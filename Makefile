@@ -6,7 +6,7 @@ MVN := mvn -q -B
 BRIDGE_JAR := java/target/harness-bridge.jar
 JAVA_SOURCES := $(shell find java/src -type f 2>/dev/null)
 
-.PHONY: setup java demo test test-python test-java bench clean
+.PHONY: setup java browser demo test bench clean
 
 setup: $(VENV)/.installed $(BRIDGE_JAR)
 
@@ -23,14 +23,18 @@ $(BRIDGE_JAR): java/pom.xml $(JAVA_SOURCES)
 
 java: $(BRIDGE_JAR)
 
+# Debian's Chromium, for the test that renders the HTML report in a real headless browser.
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
 demo: setup
 	$(PY) -m fixtures.demo
 
-test: setup
+test: setup browser
 	$(PY) -m pytest -n 2 tests
 
 bench: setup
 	$(PY) -m bench.run
 
 clean:
-	rm -rf java/target .demo .bench
+	rm -rf java/target .demo .bench .test-output

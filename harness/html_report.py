@@ -52,12 +52,15 @@ def render(report: dict) -> str:
 
 def _settings(report: dict) -> str:
     t = report.get("tolerances", {})
+    session, policy = report.get("session", {}), report.get("policy", {})
     rows = [["command", f"<code>{escape(str(report.get('command', '')))}</code>"],
             ["seed / examples per cell", f"{report.get('seed')} / {report.get('max_examples')}"],
             ["tolerance", f"atol {t.get('atol')}, rtol {t.get('rtol')}, NaN policy {escape(str(t.get('nan_policy')))}"
              + "".join(f"; {escape(n)}: atol {v['atol']}, rtol {v['rtol']}" for n, v in t.get("per_output", {}).items())],
-            ["ONNX Runtime session", escape(str(report.get("session")))],
-            ["policy", escape(str(report.get("policy")))]]
+            ["ONNX Runtime session (both sides)",
+             f"{session.get('intra_op_threads')} intra-op thread(s), optimisation {escape(str(session.get('optimization')))}"],
+            ["blocking statuses", escape(", ".join(policy.get("blocking_statuses", [])))
+             + f" <span class='small'>(policy: {escape(str(policy.get('source') or 'defaults'))})</span>"]]
     return _table(["setting", "value"], rows, raw=True)
 
 
@@ -149,11 +152,11 @@ def _histogram_svg(histogram: dict) -> str:
     top = max(counts) or 1
     shapes = []
     for i, (count, label) in enumerate(zip(counts, labels)):
-        h = 0 if not count else max(2, 100 * count / top)
+        h = 0 if not count else max(2, 95 * count / top)
         x = 10 + i * 40
-        shapes.append(f"<rect x='{x}' y='{110 - h:.1f}' width='{bar}' height='{h:.1f}' fill='#0969da'/>"
-                      f"<text x='{x + bar / 2}' y='{105 - h:.1f}' font-size='10' text-anchor='middle'>{count}</text>"
-                      f"<text x='{x + bar / 2}' y='128' font-size='9' text-anchor='middle'>{escape(label)}</text>")
+        shapes.append(f"<rect x='{x}' y='{120 - h:.1f}' width='{bar}' height='{h:.1f}' fill='#0969da'/>"
+                      f"<text x='{x + bar / 2}' y='{116 - h:.1f}' font-size='10' text-anchor='middle'>{count}</text>"
+                      f"<text x='{x + bar / 2}' y='136' font-size='9' text-anchor='middle'>{escape(label)}</text>")
     return (f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' role='img' "
             f"aria-label='error distribution'>{''.join(shapes)}</svg>")
 
