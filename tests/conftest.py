@@ -15,10 +15,19 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 
 @pytest.fixture(scope="session")
-def tracking_uri(tmp_path_factory) -> str:
+def registry_uri(tmp_path_factory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('registry') / 'mlflow.db'}"
+
+
+@pytest.fixture
+def tracking_uri(registry_uri) -> str:
+    """The session's sqlite registry, made current for this test (another test may have pointed MLflow elsewhere)."""
+    return use_registry(registry_uri)
+
+
+def use_registry(uri: str) -> str:
     import mlflow
 
-    uri = f"sqlite:///{tmp_path_factory.mktemp('registry') / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
     mlflow.set_experiment("harness-tests")
     return uri

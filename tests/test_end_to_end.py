@@ -13,13 +13,14 @@ from fixtures.models import churn_data, churn_pipeline, log_sklearn, numeric_dat
 from harness.export import sklearn_onnx
 from harness.inputs import columns_from_signature
 from harness.runtimes.onnx_feed import InputSpec, build_feed
-from tests.conftest import run_harness
+from tests.conftest import run_harness, use_registry
 
 FAST = ["--opsets", "15,17", "--max-examples", "40"]
 
 
 @pytest.fixture(scope="module")
-def churn(tracking_uri):
+def churn(registry_uri):
+    use_registry(registry_uri)
     model, frame = churn_pipeline()
     uri = log_sklearn(model, frame, registered_name="churn", alias="candidate")
     return uri, model, frame

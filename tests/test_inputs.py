@@ -33,7 +33,7 @@ def test_columns_take_ranges_from_the_input_example_and_categories_from_model_an
     frame = pd.DataFrame({"a": [1.0, 3.0], "c": ["x", "y"]})
     sig = infer_signature(frame)
     columns = {c.name: c for c in columns_from_signature(sig, model_uri="m", categories={"c": ["z"]}, example=frame)}
-    assert (columns["a"].low, columns["a"].high) == (-2.0, 6.0)
+    assert (columns["a"].low, columns["a"].high) == (-1.0, 5.0)  # [1, 3] widened by its span, 2
     assert columns["c"].categories == ("z", "x", "y")
     plain = columns_from_signature(sig, model_uri="m")
     assert (plain[0].low, plain[0].high) == DEFAULT_RANGE

@@ -9,7 +9,10 @@ from harness.source import ModelSourceError, resolve
 
 
 @pytest.fixture(scope="module")
-def logged(tracking_uri):
+def logged(registry_uri):
+    from tests.conftest import use_registry
+
+    use_registry(registry_uri)
     from sklearn.linear_model import LinearRegression
 
     frame, target = numeric_data(rows=50)
