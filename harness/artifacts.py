@@ -66,6 +66,28 @@ def supplied(uri: str, download_dir: Path) -> Artifact:
     if fmt == ONNX:
         try:
             artifact.opset_actual = declared_onnx_opset(path)
+            check_external_data(path)
+        except ValueError as error:
+            artifact.error = str(error)
         except Exception as error:
-            artifact.error = f"unreadable ONNX file: {error}"
+            artifact.error = (f"{path} is not a readable ONNX file ({type(error).__name__}: {error}). "
+                              "Check that it is the .onnx file itself, complete and uncorrupted.")
     return artifact
+
+
+def check_external_data(path: Path) -> None:
+    """An ONNX file may keep tensors in other files; refuse any that lies outside the model's own directory."""
+    import onnx
+    from onnx.external_data_helper import _get_all_tensors, uses_external_data
+
+    model = onnx.load(str(path), load_external_data=False)
+    base = path.resolve().parent
+    for tensor in _get_all_tensors(model):
+        if not uses_external_data(tensor):
+            continue
+        location = next((e.value for e in tensor.external_data if e.key == "location"), "")
+        target = (base / location).resolve()
+        if not target.is_relative_to(base):
+            raise ValueError(
+                f"{path} refers to external data '{location}' outside its own directory ({base}); the harness "
+                "refuses to read it. Keep external data files beside the .onnx file.")

@@ -31,6 +31,10 @@ class RunConfig:
     work_dir: Path | None = None  # where exported artifacts are written; a fresh temporary directory if None
     blocking_statuses: tuple[str, ...] = ("diverged", "export-failed", "runtime-error")
     policy_source: str | None = None  # the file the policy came from, if any
+    isolate_jvm: bool = False  # run ort-java and jpmml in a worker process
+    cell_timeout: float | None = None  # seconds per cell
+    jvm_options: tuple[str, ...] = ()
+    java_home: str | None = None
 
 
 def parse_runtimes(text: str | None) -> list[str]:
@@ -47,6 +51,8 @@ def parse_runtimes(text: str | None) -> list[str]:
 
 
 def parse_opsets(text: str | None) -> list[int] | None:
+    from harness.export import ORT_MAX_OPSET
+
     if not text:
         return None
     try:
@@ -55,7 +61,22 @@ def parse_opsets(text: str | None) -> list[int] | None:
         raise ConfigError(f"--opsets {text!r}: expected comma-separated integers, e.g. --opsets 13,17,21") from None
     if not opsets or opsets[0] < 1:
         raise ConfigError(f"--opsets {text!r}: opsets are positive integers, e.g. --opsets 13,17,21")
+    if opsets[-1] > ORT_MAX_OPSET:
+        raise ConfigError(f"--opsets {text!r}: onnxruntime (Python and Java) runs opsets up to {ORT_MAX_OPSET}; "
+                          f"{opsets[-1]} cannot be checked here. Choose opsets from 7 to {ORT_MAX_OPSET}.")
     return opsets
+
+
+def parse_timeout(text) -> float | None:
+    if text in (None, ""):
+        return None
+    try:
+        seconds = float(text)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not seconds > 0:
+        raise ConfigError(f"--cell-timeout {text!r}: a number of seconds greater than 0, e.g. --cell-timeout 120")
+    return seconds
 
 
 def _number(option: str, text: str) -> float:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -16,9 +17,11 @@ from harness import export, inputs, outputs, sklearn_model, source
 from harness.artifacts import ONNX, Artifact, supplied
 from harness.attribution import attribute
 from harness.config import RunConfig
-from harness.runtimes import REFERENCE, RUNTIME_FORMATS, open_session
+from harness.runtimes import REFERENCE, RUNTIME_FORMATS, jvm, open_session
+from harness.runtimes.isolated import JvmWorker, RuntimeFault
 from harness.search import Reference, SearchResult, search
 
+JVM_RUNTIMES = ("ort-java", "jpmml")
 PASS, DIVERGED, EXPORT_FAILED, RUNTIME_ERROR, SKIPPED, PENDING = (
     "pass", "diverged", "export-failed", "runtime-error", "skipped", "pending")
 
@@ -67,13 +70,17 @@ class ModelCheck:
             if RUNTIME_FORMATS[runtime] == artifact.format
         ]
         self._sessions: dict[str, object] = {}
+        self._worker: JvmWorker | None = None
 
     error = None  # a ModelCheck resolved; see ModelFailure
 
     # --- what every cell shares, computed once -------------------------------------------------------------
     @cached_property
     def columns(self) -> list[inputs.Column]:
-        categories = sklearn_model.categories_by_column(self.model.native) if self.model.flavor == "sklearn" else {}
+        categories = {}
+        if self.model.flavor == "sklearn":
+            sklearn_model.check_signature(self.model.native, self.model.signature, self.uri)
+            categories = sklearn_model.categories_by_column(self.model.native)
         return inputs.columns_from_signature(
             self.model.signature, model_uri=self.uri, categories=categories,
             example=self.model.input_example, value_range=self.config.value_range,
@@ -94,21 +101,33 @@ class ModelCheck:
     # --- one cell ------------------------------------------------------------------------------------------
     def run_cell(self, cell: Cell) -> Cell:
         """Export (if needed), open, search, and set the cell's status. Never raises for a cell's own failure."""
-        columns = self.columns  # a signature error is the model's, and fails every cell with its message
+        try:
+            columns = self.columns
+        except inputs.SignatureError as error:  # the model's own problem: every cell reports it
+            cell.status, cell.reason = RUNTIME_ERROR, str(error)
+            return cell
         export.export(cell.artifact, self.model, columns, self.work_dir)
         if cell.artifact.error:
-            cell.status, cell.reason = EXPORT_FAILED, cell.artifact.error
+            failed = RUNTIME_ERROR if cell.artifact.origin == "supplied" else EXPORT_FAILED
+            cell.status, cell.reason = failed, cell.artifact.error
             return cell
         try:
             run = self.runner(cell)
-        except Exception as error:
+        except (Exception, RuntimeFault) as error:
             cell.status, cell.reason = RUNTIME_ERROR, f"could not load {cell.artifact.path}: {_describe(error)}"
             return cell
-        cell.result = search(run, self.reference, self.strategy, self.config.tolerances,
-                             max_examples=self.config.max_examples, seed_value=self.config.seed)
+        try:
+            cell.result = search(self._within_timeout(run), self.reference, self.strategy, self.config.tolerances,
+                                 max_examples=self.config.max_examples, seed_value=self.config.seed)
+        except RuntimeFault as fault:
+            cell.status, cell.reason = RUNTIME_ERROR, f"{cell.runtime} failed: {fault}"
+            return cell
         if cell.result.unsatisfiable:
-            cell.status = SKIPPED
-            cell.reason = f"the reference rejected every generated input ({cell.result.unsatisfiable})"
+            cell.status = RUNTIME_ERROR
+            cell.reason = (
+                f"the reference (pyfunc) rejected every input generated from the model's signature (first error: "
+                f"{cell.result.unsatisfiable}). The signature does not describe what the model accepts: log it "
+                "again with `signature=infer_signature(X, model.predict(X))` on the training frame X.")
         elif cell.result.counterexample is not None:
             cell.status = DIVERGED
             cell.reason = cell.result.counterexample.error
@@ -119,14 +138,46 @@ class ModelCheck:
             cell.status = PASS
         return cell
 
+    def _within_timeout(self, run):
+        """Enforce --cell-timeout over the whole cell: checked after each call (an isolated call is also killed
+        when it alone overruns; an in-process call cannot be interrupted)."""
+        timeout = self.config.cell_timeout
+        if not timeout:
+            return run
+        deadline = time.monotonic() + timeout
+
+        def bounded(batch):
+            outputs = run(batch)
+            if time.monotonic() > deadline:
+                raise RuntimeFault(f"the cell ran longer than --cell-timeout {timeout:g} s")
+            return outputs
+
+        return bounded
+
+    def open_session(self, cell: Cell):
+        if self.config.isolate_jvm and cell.runtime in JVM_RUNTIMES:
+            if self._worker is None:
+                self._worker = JvmWorker(self.config.jvm_options, self.config.cell_timeout)
+            return self._worker.session(cell.name, cell.runtime, cell.artifact.path, self.config.session)
+        return open_session(cell.runtime, cell.artifact.path, self.config.session)
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+
     def runner(self, cell: Cell):
         """The cell's batch -> named outputs function, opening its session on first use."""
         if cell.name not in self._sessions:
-            self._sessions[cell.name] = open_session(cell.runtime, cell.artifact.path, self.config.session)
+            self._sessions[cell.name] = self.open_session(cell)
         session, spec = self._sessions[cell.name], self.output_spec
 
         def run(batch):
-            raw = session.run(batch)
+            try:
+                raw = session.run(batch)
+            except Exception as error:
+                if jvm.is_jvm_error(error):  # e.g. OutOfMemoryError in this process's JVM
+                    raise RuntimeFault(f"{type(error).__name__}: {error}") from None
+                raise
             if cell.artifact.format == ONNX:
                 return outputs.from_onnx(spec, raw, len(batch))
             return outputs.from_pmml(spec, raw, len(batch))
@@ -144,7 +195,7 @@ class ModelCheck:
                 if other.artifact.error:
                     continue
                 shown[other.name] = self.runner(other)(batch)
-            except Exception as error:
+            except (Exception, RuntimeFault) as error:
                 shown[other.name] = {"error": _describe(error)}
         return shown
 

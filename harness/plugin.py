@@ -16,6 +16,7 @@ from harness import config as cfg
 from harness import html_report, markdown_report, mlflow_gate, policy, report
 from harness.explain import describe_cell
 from harness.matrix import DIVERGED, PASS, ModelCheck, ModelFailure
+from harness.runtimes import jvm
 
 # Nothing the harness runs may send data off the machine: MLflow's usage telemetry is off in this process.
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -65,6 +66,14 @@ def pytest_addoption(parser):
     group.addoption("--promote-alias", default=None, metavar="ALIAS",
                     help="point ALIAS at the tested model version only if the policy passes (implies "
                          "--mlflow-publish)")
+    group.addoption("--isolate-jvm", action="store_true", default=None,
+                    help="run ort-java and jpmml in a worker process: a JVM crash, OutOfMemoryError or hang becomes "
+                         "that cell's runtime-error and the run goes on")
+    group.addoption("--cell-timeout", default=None, metavar="SECONDS",
+                    help="time limit per cell; an isolated JVM call that overruns it is killed")
+    group.addoption("--jvm-option", action="append", default=[], metavar="OPTION",
+                    help="an option for the JVM the harness starts, e.g. --jvm-option=-Xmx2g (repeatable)")
+    group.addoption("--java-home", default=None, help="the JDK to run (default: JAVA_HOME, else the system's)")
     group.addoption("--policy", default=None, metavar="FILE",
                     help="TOML policy (runtimes, opsets, tolerances, blocking_statuses, ...); default: the "
                          "[tool.harness] table of ./pyproject.toml. Command-line options override it")
@@ -75,9 +84,10 @@ def pytest_configure(config):
     if not uris:
         return
     try:
-        config.stash[_RUN] = _Run(run_config_from(config), config.getoption("html_report"),
-                                  config.getoption("markdown_report"), config.getoption("mlflow_publish"),
-                                  config.getoption("promote_alias"))
+        run_config = run_config_from(config)
+        jvm.EXTRA_OPTIONS, jvm.JAVA_HOME = run_config.jvm_options, run_config.java_home
+        config.stash[_RUN] = _Run(run_config, config.getoption("html_report"), config.getoption("markdown_report"),
+                                  config.getoption("mlflow_publish"), config.getoption("promote_alias"))
     except (cfg.ConfigError, policy.PolicyError) as error:
         raise pytest.UsageError(str(error)) from None
 
@@ -110,6 +120,10 @@ def run_config_from(config) -> cfg.RunConfig:
         work_dir=config.getoption("work_dir"),
         blocking_statuses=tuple(table.get("blocking_statuses", policy.DEFAULT_BLOCKING)),
         policy_source=policy_file or (str(config.invocation_params.dir / "pyproject.toml") if table else None),
+        isolate_jvm=bool(option("isolate_jvm")),
+        cell_timeout=cfg.parse_timeout(option("cell_timeout")),
+        jvm_options=tuple(config.getoption("jvm_option")),
+        java_home=config.getoption("java_home"),
     )
 
 
@@ -130,6 +144,9 @@ class _Run:
 
     def finish(self) -> None:
         """Every report format, then the MLflow gate. Runs once, after the last cell."""
+        for check in self.checks:
+            if hasattr(check, "close"):
+                check.close()
         built = report.build(self.checks, self.config)
         written = []
         if self.config.report_path or self.publish:

@@ -34,6 +34,8 @@ _KEYS = {
                           lambda v: cfg.parse_tolerances(None, None, v, "equal")),
     "value_range": ("[LOW, HIGH]", _joined, cfg.parse_value_range),
     "blocking_statuses": (f"a list among {', '.join(STATUSES)}", list, lambda v: _check_statuses(v)),
+    "isolate_jvm": ("true or false", bool, lambda v: True),
+    "cell_timeout": ("a number of seconds, e.g. 300", str, cfg.parse_timeout),
 }
 
 
@@ -78,8 +80,9 @@ def validate(table: dict, where: str) -> dict:
             raise PolicyError(f"{where}: unknown key '{key}'; known keys: {', '.join(_KEYS)}")
         description, spell, check = _KEYS[key]
         expected = {"max_examples": int, "seed": int, "atol": (int, float), "rtol": (int, float),
-                    "nan_policy": str, "output_tolerances": dict}.get(key, list)
-        if not isinstance(value, expected) or isinstance(value, bool):
+                    "nan_policy": str, "output_tolerances": dict, "isolate_jvm": bool,
+                    "cell_timeout": (int, float)}.get(key, list)
+        if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
             raise PolicyError(f"{where}: '{key}' must be {description}, not {value!r}")
         try:
             spelled = spell(value)

@@ -56,3 +56,19 @@ def _walk(estimator):
     for _, transformer, _ in getattr(estimator, "transformers_", None) or getattr(estimator, "transformers", []):
         if not isinstance(transformer, str):
             yield from _walk(transformer)
+
+
+def check_signature(estimator, signature, model_uri: str) -> None:
+    """The signature's input columns must be the columns the estimator was fitted on (when it knows them)."""
+    from harness.inputs import SignatureError
+
+    fitted = getattr(estimator, "feature_names_in_", None)
+    if fitted is None or signature is None or signature.inputs is None or not signature.inputs.has_input_names():
+        return
+    declared = signature.inputs.input_names()
+    if list(declared) != [str(c) for c in fitted]:
+        raise SignatureError(
+            f"{model_uri}: the signature does not match the model. The model was fitted on columns "
+            f"{[str(c) for c in fitted]}, the signature declares {list(declared)}. Log the model again with "
+            "`signature=infer_signature(X, model.predict(X))` on the training frame X."
+        )

@@ -72,6 +72,8 @@ def resolve(uri: str, tracking_uri: str | None = None) -> ModelUnderTest:
 
     if tracking_uri:
         mlflow.set_tracking_uri(tracking_uri)
+    if _URI_SCHEME.match(uri) and uri.split(":", 1)[0] in ("models", "runs"):
+        check_reachable(mlflow.get_tracking_uri())
     registered = registry_version(uri)
     # An alias can move while we run: download the version it pointed at when we resolved it.
     local_dir = _local_copy(f"models:/{registered[0]}/{registered[1]}" if registered else uri)
@@ -89,10 +91,11 @@ def resolve(uri: str, tracking_uri: str | None = None) -> ModelUnderTest:
         )
     flavor = next((name for name in SUPPORTED_FLAVORS if name in model.flavors), None)
     if flavor is None:
+        others = sorted(set(model.flavors) - {"python_function"})
+        what = f"flavor(s) {', '.join(others)} are" if others else "a custom python_function model (no native flavor) is"
         raise ModelSourceError(
-            f"{uri}: flavor(s) {', '.join(sorted(set(model.flavors) - {'python_function'}))} are not supported; "
-            f"the harness exports from {', '.join(SUPPORTED_FLAVORS)}. Log the model with one of those "
-            "flavors, or pass the file you deploy with --artifact."
+            f"{uri}: {what} not supported; the harness exports from the {' and '.join(SUPPORTED_FLAVORS)} flavors. "
+            "Log the model with one of those flavors."
         )
     flavor_conf = model.flavors[flavor]
     return ModelUnderTest(
@@ -106,6 +109,25 @@ def resolve(uri: str, tracking_uri: str | None = None) -> ModelUnderTest:
         or ("onnx protobuf" if flavor == "onnx" else None),
         registered=registered,
     )
+
+
+def check_reachable(tracking_uri: str, timeout: float = 5.0) -> None:
+    """Fail in seconds, not after MLflow's minutes of retries, when an http(s) registry does not answer."""
+    if not tracking_uri.startswith(("http://", "https://")):
+        return
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{tracking_uri.rstrip('/')}/health", timeout=timeout):
+            return
+    except urllib.error.HTTPError:
+        return  # it answered: a server without /health is still a server
+    except (OSError, ValueError) as error:
+        raise ModelSourceError(
+            f"the MLflow tracking server at {tracking_uri} cannot be reached ({getattr(error, 'reason', error)}). "
+            "Start it, or fix --tracking-uri / MLFLOW_TRACKING_URI."
+        ) from None
 
 
 def registry_version(uri: str) -> tuple[str, str] | None:

@@ -11,6 +11,9 @@ from pathlib import Path
 
 JAVA_DIR = Path(__file__).resolve().parents[2] / "java"
 CLASSPATH_ENV = "HARNESS_BRIDGE_CLASSPATH"
+MIN_JAVA = 11  # JPMML-Evaluator 1.7 and ONNX Runtime Java need Java 11+
+EXTRA_OPTIONS: tuple[str, ...] = ()  # --jvm-option values, set before the JVM starts
+JAVA_HOME: str | None = None  # --java-home; else JAVA_HOME, else JPype's search
 
 
 class JvmUnavailable(RuntimeError):
@@ -20,7 +23,12 @@ class JvmUnavailable(RuntimeError):
 def bridge_classpath() -> list[str]:
     """The bridge jar and every runtime jar Maven copied beside it (``java/target/lib``)."""
     if os.environ.get(CLASSPATH_ENV):
-        return os.environ[CLASSPATH_ENV].split(os.pathsep)
+        jars = os.environ[CLASSPATH_ENV].split(os.pathsep)
+        missing = [j for j in jars if not Path(j).is_file()]
+        if missing:
+            raise JvmUnavailable(f"{CLASSPATH_ENV} names jars that do not exist: {', '.join(missing)}. Build them "
+                                 "with `make java` in the harness checkout, or fix the variable.")
+        return jars
     target = JAVA_DIR / "target"
     bridge = target / "harness-bridge.jar"
     jars = sorted((target / "lib").glob("*.jar"))
@@ -41,14 +49,11 @@ def start() -> None:
     if jpype.isJVMStarted():
         return
     classpath = bridge_classpath()
-    try:
-        jvm_path = jpype.getDefaultJVMPath()
-    except jpype.JVMNotFoundException as error:
-        raise JvmUnavailable(
-            f"no Java runtime found ({error}). Install a JDK 17 or newer and set JAVA_HOME to it."
-        ) from error
+    jvm_path = _jvm_library()
+    _check_java_version(jvm_path)
     jpype.startJVM(
         jvm_path,
+        *EXTRA_OPTIONS,
         "-Xss8m",
         "-Djava.awt.headless=true",
         # Nothing the harness runs may reach the network: any HTTP(S) client in the JVM goes to a dead local port.
@@ -57,6 +62,51 @@ def start() -> None:
         classpath=classpath,
         convertStrings=False,
     )
+
+
+def _jvm_library() -> str:
+    import jpype
+
+    home = JAVA_HOME
+    if home:
+        candidates = [Path(home) / "lib" / "server" / "libjvm.so", Path(home) / "jre" / "lib" / "server" / "libjvm.so",
+                      Path(home) / "lib" / "server" / "libjvm.dylib"]
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            raise JvmUnavailable(f"--java-home {home}: no JVM there (no lib/server/libjvm.so). Point it at a JDK 17+.")
+        return str(found)
+    try:
+        return jpype.getDefaultJVMPath()
+    except jpype.JVMNotFoundException as error:
+        raise JvmUnavailable(
+            f"no Java runtime found ({error}). Install a JDK 17 or newer and set JAVA_HOME (or --java-home) to it."
+        ) from error
+
+
+def _check_java_version(jvm_path: str) -> None:
+    """Refuse a Java older than MIN_JAVA before starting it (a JVM cannot be restarted)."""
+    for home in Path(jvm_path).parents:
+        release = home / "release"
+        if release.is_file():
+            for line in release.read_text(errors="replace").splitlines():
+                if line.startswith("JAVA_VERSION="):
+                    version = line.split("=", 1)[1].strip().strip('"')
+                    major = int(version.split(".")[1] if version.startswith("1.") else version.split(".")[0])
+                    if major < MIN_JAVA:
+                        raise JvmUnavailable(
+                            f"Java {version} at {home} is too old: the harness needs Java {MIN_JAVA}+ (17 "
+                            "recommended). Set JAVA_HOME or --java-home to a newer JDK.")
+            return
+
+
+def is_jvm_error(error: BaseException) -> bool:
+    """A java.lang.Error (OutOfMemoryError, StackOverflowError, ...): the runtime broke, the model did not."""
+    try:
+        import jpype
+
+        return jpype.isJVMStarted() and isinstance(error, jpype.JClass("java.lang.Error"))
+    except Exception:
+        return False
 
 
 def java_version() -> str:

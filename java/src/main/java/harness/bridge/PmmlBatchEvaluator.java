@@ -8,6 +8,10 @@ import org.jpmml.evaluator.OutputField;
 import org.jpmml.evaluator.TargetField;
 
 import java.io.File;
+import javax.xml.XMLConstants;
+import javax.xml.parsers.SAXParserFactory;
+import org.xml.sax.SAXParseException;
+import org.xml.sax.helpers.DefaultHandler;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
@@ -29,6 +33,7 @@ public final class PmmlBatchEvaluator {
     private final List<String> resultNames = new ArrayList<>();
 
     public PmmlBatchEvaluator(String pmmlPath) throws Exception {
+        refuseDoctype(new File(pmmlPath));
         this.evaluator = new LoadingModelEvaluatorBuilder().load(new File(pmmlPath)).build();
         this.evaluator.verify();
         for (TargetField field : evaluator.getTargetFields()) {
@@ -36,6 +41,30 @@ public final class PmmlBatchEvaluator {
         }
         for (OutputField field : evaluator.getOutputFields()) {
             resultNames.add(field.getName());
+        }
+    }
+
+    /**
+     * PMML is XML: a DOCTYPE can declare external entities (a local file, a URL) that a parser would fetch. No
+     * PMML needs one, so a file that has one is refused before JPMML parses it: nothing is read or fetched.
+     */
+    static void refuseDoctype(File pmml) throws Exception {
+        SAXParserFactory factory = SAXParserFactory.newInstance();
+        factory.setNamespaceAware(true);
+        factory.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
+        factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+        factory.setFeature("http://xml.org/sax/features/external-general-entities", false);
+        factory.setFeature("http://xml.org/sax/features/external-parameter-entities", false);
+        factory.setFeature("http://apache.org/xml/features/nonvalidating/load-external-dtd", false);
+        try {
+            factory.newSAXParser().parse(pmml, new DefaultHandler());
+        } catch (SAXParseException error) {
+            if (String.valueOf(error.getMessage()).contains("DOCTYPE")) {
+                throw new IllegalArgumentException(pmml + " has a DOCTYPE declaration, which the harness refuses: "
+                        + "it can make an XML parser read local files or fetch URLs. Export the PMML again "
+                        + "without one.", error);
+            }
+            throw new IllegalArgumentException(pmml + " is not well-formed XML: " + error.getMessage(), error);
         }
     }
 

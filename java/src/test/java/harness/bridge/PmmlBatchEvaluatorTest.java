@@ -39,4 +39,20 @@ class PmmlBatchEvaluatorTest {
         assertThrows(RuntimeException.class, () -> evaluator.evaluate(
                 new String[] {"a", "color"}, new Object[] {doubles(1), new String[] {"green"}}, 1));
     }
+
+    @Test
+    void refusesAPmmlWithAnExternalEntityWithoutReadingIt(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path secret = dir.resolve("secret.txt");
+        java.nio.file.Files.writeString(secret, "TOP-SECRET");
+        String linear = java.nio.file.Files.readString(
+                Path.of(PmmlBatchEvaluatorTest.class.getResource("/linear.pmml").toURI()));
+        String hostile = linear.replace("<PMML ", "<!DOCTYPE PMML [<!ENTITY leak SYSTEM \"" + secret.toUri()
+                + "\">]>\n<PMML ").replace("description=\"", "description=\"&leak; ");
+        Path pmml = dir.resolve("hostile.pmml");
+        java.nio.file.Files.writeString(pmml, hostile);
+        IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
+                () -> new PmmlBatchEvaluator(pmml.toString()));
+        org.junit.jupiter.api.Assertions.assertTrue(error.getMessage().contains("DOCTYPE"));
+        org.junit.jupiter.api.Assertions.assertFalse(error.getMessage().contains("TOP-SECRET"));
+    }
 }
