@@ -17,7 +17,7 @@ from harness import export, inputs, outputs, sklearn_model, source
 from harness.artifacts import ONNX, Artifact, supplied
 from harness.attribution import attribute
 from harness.config import RunConfig
-from harness.runtimes import REFERENCE, RUNTIME_FORMATS, jvm, open_session
+from harness.runtimes import REFERENCE, RUNTIME_FORMATS, RuntimeCannotTake, jvm, open_session
 from harness.runtimes.isolated import JvmWorker, RuntimeFault
 from harness.search import Reference, SearchResult, search
 
@@ -113,6 +113,9 @@ class ModelCheck:
             return cell
         try:
             run = self.runner(cell)
+        except RuntimeCannotTake as reason:
+            cell.status, cell.reason = SKIPPED, str(reason)
+            return cell
         except (Exception, RuntimeFault) as error:
             cell.status, cell.reason = RUNTIME_ERROR, f"could not load {cell.artifact.path}: {_describe(error)}"
             return cell

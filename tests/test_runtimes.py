@@ -78,3 +78,18 @@ def test_both_onnx_runtimes_take_the_same_session_settings(identity_model):
     data = batch().head(3)
     for runtime in ("ort-python", "ort-java"):
         assert len(open_session(runtime, identity_model, settings).run(data)) == len(ELEMENT_TYPES)
+
+
+def test_ort_java_refuses_unsigned_wide_inputs_as_a_reason_to_skip(tmp_path):
+    from harness.runtimes import RuntimeCannotTake
+
+    graph = helper.make_graph([helper.make_node("Identity", ["u"], ["v"])], "u16",
+                              [helper.make_tensor_value_info("u", TensorProto.UINT16, [None, 1])],
+                              [helper.make_tensor_value_info("v", TensorProto.UINT16, [None, 1])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(tmp_path / "u16.onnx"))
+    with pytest.raises(RuntimeCannotTake, match="u"):
+        open_session("ort-java", tmp_path / "u16.onnx", SessionSettings())
+    data = pd.DataFrame({"u": np.array([0, 65535], dtype=np.uint16)})
+    assert open_session("ort-python", tmp_path / "u16.onnx", SessionSettings()).run(data)[0].values.tolist() == [[0], [65535]]

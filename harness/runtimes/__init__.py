@@ -25,6 +25,11 @@ class RawOutput(NamedTuple):
     keys: list[str] | None = None  # the map keys of a sequence-of-maps output (ZipMap), one per column
 
 
+class RuntimeCannotTake(Exception):
+    """The runtime cannot take this artifact's inputs at all (e.g. ONNX Runtime Java and unsigned 16/32/64-bit
+    tensors): the cell is ``skipped`` with this reason, not failed."""
+
+
 class Session(Protocol):
     def run(self, batch: pd.DataFrame) -> list[RawOutput]: ...
 

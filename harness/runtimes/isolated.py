@@ -12,7 +12,7 @@ import signal
 import tempfile
 from pathlib import Path
 
-from harness.runtimes import RawOutput, SessionSettings
+from harness.runtimes import RawOutput, RuntimeCannotTake, SessionSettings
 
 
 class RuntimeFault(BaseException):
@@ -69,6 +69,8 @@ class JvmWorker:
             raise RuntimeFault(self._death()) from None
         if status == "fault":
             raise RuntimeFault(value)
+        if status == "cannot-take":
+            raise RuntimeCannotTake(value)
         if status == "error":
             raise RuntimeError(value)
         return value
@@ -126,5 +128,7 @@ def _serve(connection, jvm_options, stderr_path) -> None:
             else:
                 _, key, batch = message
                 connection.send(("ok", sessions[key].run(batch)))
+        except RuntimeCannotTake as error:
+            connection.send(("cannot-take", str(error)))
         except Exception as error:
             connection.send(("fault" if jvm.is_jvm_error(error) else "error", f"{type(error).__name__}: {error}"))

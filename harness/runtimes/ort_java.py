@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.runtimes import RawOutput, SessionSettings, jvm
+from harness.runtimes import RawOutput, RuntimeCannotTake, SessionSettings, jvm
 from harness.runtimes.onnx_feed import ELEMENT_DTYPES, JAVA_ELEMENT_TYPES, InputSpec, build_feed
 
 JAVA_OPT_LEVELS = {"disable": "NO_OPT", "basic": "BASIC_OPT", "extended": "EXTENDED_OPT", "all": "ALL_OPT"}
@@ -26,6 +26,11 @@ class OrtJavaSession:
             InputSpec(str(name), JAVA_ELEMENT_TYPES.get(str(kind), str(kind)), rank)
             for name, kind, rank in zip(self._session.inputNames(), self._session.inputTypes(), _input_ranks(path))
         ]
+        unsupported = [f"{s.name} ({s.element_type})" for s in self._inputs if s.element_type not in ELEMENT_DTYPES]
+        if unsupported:
+            self._session.close()
+            raise RuntimeCannotTake(f"ONNX Runtime Java cannot create input tensors of these types: "
+                                    f"{', '.join(unsupported)}")
         # Constant per session: converted to Java arrays once, not on every run.
         self._java_names = jpype.JArray(jpype.JString)([s.name for s in self._inputs])
         self._java_types = jpype.JArray(jpype.JString)(

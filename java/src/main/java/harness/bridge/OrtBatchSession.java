@@ -46,12 +46,15 @@ public final class OrtBatchSession implements AutoCloseable {
         return session.getInputInfo().keySet().toArray(new String[0]);
     }
 
-    /** The ONNX element type of each input, by name, as ONNX Runtime Java sees it (e.g. FLOAT, INT64, STRING). */
+    /**
+     * The ONNX element type each input declares (FLOAT, INT64, STRING, UINT16, ...). Not the Java type ONNX
+     * Runtime would map it to: that folds unsigned types into signed ones it cannot create.
+     */
     public String[] inputTypes() throws OrtException {
         List<String> types = new ArrayList<>();
         for (NodeInfo info : session.getInputInfo().values()) {
             if (info.getInfo() instanceof TensorInfo tensorInfo) {
-                types.add(tensorInfo.type.name());
+                types.add(tensorInfo.onnxType.name().replace("ONNX_TENSOR_ELEMENT_DATA_TYPE_", ""));
             } else {
                 types.add("UNSUPPORTED:" + info.getInfo().getClass().getSimpleName());
             }
