@@ -15,8 +15,10 @@ import pandas as pd
 ELEMENT_DTYPES = {
     "float": np.float32, "double": np.float64, "float16": np.float16,
     "int8": np.int8, "uint8": np.uint8, "int16": np.int16, "int32": np.int32, "int64": np.int64,
+    "uint16": np.uint16, "uint32": np.uint32, "uint64": np.uint64,
     "bool": np.bool_, "string": object,
 }
+# The types ONNX Runtime Java can create input tensors of (it has no unsigned 16/32/64-bit ones).
 JAVA_ELEMENT_TYPES = {
     "FLOAT": "float", "DOUBLE": "double", "FLOAT16": "float16", "INT8": "int8", "UINT8": "uint8",
     "INT16": "int16", "INT32": "int32", "INT64": "int64", "BOOL": "bool", "STRING": "string",

@@ -26,7 +26,7 @@ class OrtJavaSession:
             InputSpec(str(name), JAVA_ELEMENT_TYPES.get(str(kind), str(kind)), rank)
             for name, kind, rank in zip(self._session.inputNames(), self._session.inputTypes(), _input_ranks(path))
         ]
-        unsupported = [f"{s.name} ({s.element_type})" for s in self._inputs if s.element_type not in ELEMENT_DTYPES]
+        unsupported = [f"{s.name} ({s.element_type})" for s in self._inputs if s.element_type not in JAVA_ELEMENT_TYPES.values()]
         if unsupported:
             self._session.close()
             raise RuntimeCannotTake(f"ONNX Runtime Java cannot create input tensors of these types: "
