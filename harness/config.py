@@ -31,6 +31,8 @@ class RunConfig:
     work_dir: Path | None = None  # where exported artifacts are written; a fresh temporary directory if None
     blocking_statuses: tuple[str, ...] = ("diverged", "export-failed", "runtime-error")
     policy_source: str | None = None  # the file the policy came from, if any
+    hunt: bool = True  # edge values, thresholds, boundary and data rows, targeted search; False: plain sampling
+    data_path: Path | None = None  # --data: real rows (CSV or Parquet) to sample and perturb
     isolate_jvm: bool = False  # run ort-java and jpmml in a worker process
     cell_timeout: float | None = None  # seconds per cell
     jvm_options: tuple[str, ...] = ()

@@ -2,10 +2,18 @@
 
 One strategy per column type an MLflow column signature allows (double, float, long, integer, boolean,
 string), optional columns drawing missing values too, composed into a strategy of whole batches.
+
+The strategies hunt rather than sample: every numeric strategy mixes in edge values (NaN where the column is
+optional, +-inf, +-0, subnormals, the float32 extremes, values that round differently in float32 and float64,
+the column's range ends) and the column's *interesting values* (tree thresholds and their float32/float64
+neighbours, from harness.structure); string strategies mix in an unseen category and the empty string; batch
+sizes mix in 1 and sizes around the runtimes' internal blocking; rows may come from real data, perturbed, or lie
+on a linear model's decision boundary.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -28,6 +36,7 @@ class Column:
     low: float = DEFAULT_RANGE[0]
     high: float = DEFAULT_RANGE[1]
     categories: tuple = ()
+    interesting: tuple = ()  # values where the model branches (thresholds and their neighbours)
 
     @property
     def dtype(self):
@@ -95,29 +104,125 @@ def _observed_range(example: pd.DataFrame | None, name: str) -> tuple[float, flo
     return low - span, high + span
 
 
-def value_strategy(column: Column) -> st.SearchStrategy:
-    """Values of one column. Missing values (NaN / None) only where the signature marks the column optional."""
+UNSEEN_CATEGORY = "__unseen__"
+BATCH_SIZE_EDGES = (1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33)  # around the powers of two runtimes block work by
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def float_edges(column: Column) -> list[float]:
+    """Edge values of a float column: range ends, signed zeros, subnormals, float32 extremes, infinities, and
+    values halfway between two float32 numbers (float32 rounds them, float64 keeps them)."""
+    width = np.float32 if column.type == "float" else np.float64
+    mid = np.float32((column.low + column.high) / 2)
+    halfway = [float(mid) + float(np.spacing(mid)) / 2, float(mid) - float(np.spacing(mid)) / 2]
+    edges = [column.low, column.high, 0.0, -0.0, float(np.finfo(width).smallest_subnormal),
+             -float(np.finfo(width).smallest_subnormal), FLOAT32_MAX, -FLOAT32_MAX,
+             float(np.finfo(np.float32).tiny), float("inf"), float("-inf"), 16777217.0, *halfway]
+    if column.type == "float":  # a float32 column only holds float32 values
+        edges = [float(np.float32(e)) for e in edges]
+    return list(dict.fromkeys(edges))
+
+
+def value_strategy(column: Column, hunt: bool = True) -> st.SearchStrategy:
+    """Values of one column. Missing values (NaN / None) only where the signature marks the column optional.
+    With ``hunt`` (the default), edge values and the column's interesting values are mixed in."""
+    edges: list = []
     if column.type in ("double", "float"):
         width = 32 if column.type == "float" else 64
         values = st.floats(column.low, column.high, allow_nan=False, allow_infinity=False, width=width)
         missing = st.just(float("nan"))
+        edges = float_edges(column) + list(column.interesting)
     elif column.type in ("long", "integer"):
-        values = st.integers(int(np.floor(column.low)), int(np.ceil(column.high)))
+        low, high = int(np.floor(column.low)), int(np.ceil(column.high))
+        values = st.integers(low, high)
         missing = st.none()
+        edges = [v for v in (low, high, 0, -1, 1, 2**24 + 1) if low <= v <= high]
+        edges += [int(np.floor(v)) for v in column.interesting if low <= v <= high]
+        edges += [int(np.ceil(v)) for v in column.interesting if low <= v <= high]
     elif column.type == "boolean":
         values, missing = st.booleans(), st.none()
     else:
         values = st.sampled_from(column.categories) if column.categories else st.text(_LETTERS, max_size=8)
         missing = st.none()
+        edges = [UNSEEN_CATEGORY, ""]
+    if hunt and edges:
+        values = st.one_of(values, st.sampled_from(list(dict.fromkeys(edges))))
     return values if column.required else st.one_of(missing, values)
 
 
+def perturbed_rows(rows: list[dict], columns: list[Column]) -> st.SearchStrategy:
+    """A real row, its numbers nudged by a relative step or to a float32 neighbour: the domain the model serves."""
+    numeric = [c for c in columns if c.type in ("double", "float", "long", "integer")]
+
+    @st.composite
+    def perturb(draw):
+        row = dict(draw(st.sampled_from(rows)))
+        for column in numeric:
+            value = row.get(column.name)
+            if value is None or (isinstance(value, float) and np.isnan(value)) or draw(st.booleans()):
+                continue
+            if column.type in ("long", "integer"):
+                row[column.name] = int(value) + draw(st.sampled_from([-1, 1]))
+                continue
+            step = draw(st.sampled_from([1e-7, -1e-7, 1e-4, -1e-4, 1e-2, -1e-2, 0.0]))
+            nudged = float(value) * (1 + step)
+            if step == 0.0:
+                f32 = np.float32(value)
+                nudged = float(np.nextafter(f32, np.float32(draw(st.sampled_from([np.inf, -np.inf])))))
+            row[column.name] = nudged
+        return row
+
+    return perturb()
+
+
+def boundary_rows(columns: list[Column], boundary: tuple[np.ndarray, float]) -> st.SearchStrategy:
+    """Rows on a linear model's decision boundary w.x + b = 0 (one column solved for), within the columns' ranges."""
+    w, b = boundary
+    generated = st.fixed_dictionaries({c.name: value_strategy(c, hunt=False) for c in columns})
+
+    @st.composite
+    def on_boundary(draw):
+        row = draw(generated)
+        x = np.array([float(row[c.name]) for c in columns])
+        candidates = [j for j in range(len(columns)) if w[j] != 0]
+        if not candidates:
+            return row
+        j = draw(st.sampled_from(candidates))
+        solved = (-b - float(np.dot(w, x)) + w[j] * x[j]) / w[j]
+        if columns[j].low <= solved <= columns[j].high:
+            row[columns[j].name] = draw(st.sampled_from(neighbours_of(solved)))
+        return row
+
+    return on_boundary()
+
+
+def neighbours_of(value: float) -> list[float]:
+    from harness.structure import neighbours
+
+    return neighbours(value)
+
+
+def row_strategy(columns: list[Column], *, hunt: bool = True, data_rows: list[dict] | None = None,
+                 boundary: tuple | None = None) -> st.SearchStrategy:
+    rows = [st.fixed_dictionaries({c.name: value_strategy(c, hunt) for c in columns})]
+    if hunt and data_rows:
+        rows.append(perturbed_rows(data_rows, columns))
+    if hunt and boundary is not None and all(c.type in ("double", "float", "long", "integer") for c in columns):
+        rows.append(boundary_rows(columns, boundary))
+    return st.one_of(rows)
+
+
 @st.composite
-def batches(draw, columns: list[Column], max_rows: int = MAX_ROWS) -> pd.DataFrame:
-    """A batch of 1..max_rows rows; shrinks toward one row of simple values."""
-    rows = draw(st.integers(1, max_rows))
-    data = {c.name: draw(st.lists(value_strategy(c), min_size=rows, max_size=rows)) for c in columns}
-    return to_frame(data, columns)
+def batches(draw, columns: list[Column], max_rows: int = MAX_ROWS, *, hunt: bool = True,
+            data_rows: list[dict] | None = None, boundary: tuple | None = None) -> pd.DataFrame:
+    """A batch of rows; shrinks toward one row of simple values. ``hunt=False`` is plain sampling (the baseline)."""
+    sizes = st.integers(1, max_rows)
+    if hunt:
+        sizes = st.one_of(sizes, st.sampled_from(BATCH_SIZE_EDGES))
+    count = draw(sizes)
+    rows = draw(st.lists(row_strategy(columns, hunt=hunt, data_rows=data_rows, boundary=boundary),
+                         min_size=count, max_size=count))
+    return to_frame({c.name: [row[c.name] for row in rows] for c in columns}, columns)
 
 
 def to_frame(data: dict[str, list], columns: list[Column]) -> pd.DataFrame:
@@ -133,3 +238,19 @@ def to_frame(data: dict[str, list], columns: list[Column]) -> pd.DataFrame:
         else:
             frame[column.name] = pd.Series(values, dtype=column.dtype)
     return pd.DataFrame(frame)
+
+
+def read_data(path, columns: list[Column]) -> pd.DataFrame:
+    """--data: a CSV or Parquet file with (at least) the signature's columns."""
+    path = Path(path)
+    if not path.is_file():
+        raise SignatureError(f"--data {path}: no such file")
+    try:
+        frame = pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pd.read_csv(path)
+    except Exception as error:
+        raise SignatureError(f"--data {path}: cannot be read as {'Parquet' if path.suffix == '.parquet' else 'CSV'} "
+                             f"({error})") from None
+    missing = [c.name for c in columns if c.name not in frame.columns]
+    if missing:
+        raise SignatureError(f"--data {path}: lacks the signature's columns {missing}; it has {list(frame.columns)}")
+    return frame[[c.name for c in columns]]

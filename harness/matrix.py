@@ -6,6 +6,7 @@ strategy, export the artifacts, open sessions.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 import tempfile
 import time
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from harness import export, inputs, outputs, sklearn_model, source
+from harness import export, inputs, outputs, sklearn_model, source, structure
 from harness.artifacts import ONNX, Artifact, supplied
 from harness.attribution import attribute
 from harness.config import RunConfig
@@ -95,8 +96,26 @@ class ModelCheck:
         return Reference(lambda batch: outputs.reference_outputs(self.model, self.output_spec, batch))
 
     @cached_property
+    def observed(self):
+        """Real rows: --data, else the model's logged input example (None when there are neither)."""
+        if self.config.data_path:
+            return inputs.read_data(self.config.data_path, self.columns)
+        return self.model.input_example
+
+    @cached_property
     def strategy(self):
-        return inputs.batches(self.columns)
+        """The hunting strategy: needs every artifact exported, since their thresholds are values worth trying."""
+        for artifact in self.artifacts:
+            export.export(artifact, self.model, self.columns, self.work_dir)
+        names = [c.name for c in self.columns]
+        paths = [a.path for a in self.artifacts if a.path is not None and not a.error]
+        interesting = structure.interesting_values(self.model, names, paths)
+        columns = [dataclasses.replace(c, interesting=tuple(interesting.get(c.name, ()))) for c in self.columns]
+        boundary = structure.linear_boundary(self.model.native, names) if self.model.flavor == "sklearn" else None
+        rows = None
+        if self.observed is not None:
+            rows = self.observed[names].head(1000).astype(object).to_dict(orient="records")
+        return inputs.batches(columns, hunt=self.config.hunt, data_rows=rows, boundary=boundary)
 
     # --- one cell ------------------------------------------------------------------------------------------
     def run_cell(self, cell: Cell) -> Cell:

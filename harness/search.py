@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import pandas as pd
-from hypothesis import HealthCheck, Phase, assume, errors, given, seed, settings
+from hypothesis import HealthCheck, Phase, assume, errors, given, seed, settings, target
 
 from harness.compare import CellStats, OutputDivergence, Tolerances, compare
 
@@ -67,6 +67,18 @@ class SearchResult:
     unsatisfiable: str | None = None  # the reference rejected every input generated
 
 
+def tolerance_ratio(divergences: list[OutputDivergence], tolerances: Tolerances) -> float:
+    """How far past its tolerance the worst element is (1 = at the tolerance), plus each label mismatch."""
+    worst = 0.0
+    for d in divergences:
+        if d.kind == "numeric":
+            t = tolerances.of(d.output)
+            worst = max(worst, min(d.max_abs / max(t.atol, 1e-300), d.max_rel / max(t.rtol, 1e-300)))
+        else:
+            worst = max(worst, float(d.mismatches))
+    return float(min(worst, 1e300))
+
+
 class _Diverged(AssertionError):
     pass
 
@@ -94,6 +106,8 @@ def search(run_cell: Callable[[pd.DataFrame], dict], reference: Reference, strat
             raise _Diverged(result.counterexample.error) from None
         divergences = compare(expected, actual, tolerances)
         result.stats.add(len(batch), divergences, batch)
+        # Climb toward the worst input, not only wait for one to cross the tolerance.
+        target(tolerance_ratio(divergences, tolerances), label="divergence / tolerance")
         if any(d.diverged for d in divergences):
             result.counterexample = Counterexample(batch, divergences)  # the last one kept is the minimal one
             raise _Diverged()

@@ -7,7 +7,8 @@ from mlflow.models import infer_signature
 from mlflow.types import ColSpec, Schema
 from mlflow.models.signature import ModelSignature
 
-from harness.inputs import DEFAULT_RANGE, Column, SignatureError, batches, columns_from_signature, value_strategy
+from harness.inputs import (BATCH_SIZE_EDGES, DEFAULT_RANGE, UNSEEN_CATEGORY, Column, SignatureError, batches,
+                            columns_from_signature, float_edges, value_strategy)
 
 ALL_TYPES = ["double", "float", "long", "integer", "boolean", "string"]
 
@@ -43,7 +44,8 @@ def test_columns_take_ranges_from_the_input_example_and_categories_from_model_an
 @given(data=st.data())
 def test_batches_have_the_signature_dtypes(data):
     columns = [Column(f"c_{t}", t) for t in ALL_TYPES]
-    frame = data.draw(batches(columns))
+    assert 1 <= len(data.draw(batches(columns))) <= max(BATCH_SIZE_EDGES)
+    frame = data.draw(batches(columns, hunt=False))
     assert 1 <= len(frame) <= 8
     assert frame["c_double"].dtype == np.float64 and frame["c_float"].dtype == np.float32
     assert frame["c_long"].dtype == np.int64 and frame["c_integer"].dtype == np.int32
@@ -73,10 +75,49 @@ def test_signature_with_optional_column_is_read_as_optional():
     assert [(c.name, c.type, c.required) for c in columns] == [("a", "double", True), ("b", "string", False)]
 
 
-def test_strings_come_from_known_categories_when_there_are_some():
-    @settings(max_examples=50, deadline=None)
-    @given(value=value_strategy(Column("c", "string", categories=("a", "b"))))
-    def check(value):
-        assert value in ("a", "b")
+def test_strings_come_from_known_categories_plus_unseen_and_empty_when_hunting():
+    seen = set()
+
+    @settings(max_examples=100, deadline=None)
+    @given(plain=value_strategy(Column("c", "string", categories=("a", "b")), hunt=False),
+           hunting=value_strategy(Column("c", "string", categories=("a", "b"))))
+    def check(plain, hunting):
+        assert plain in ("a", "b")
+        seen.add(hunting)
 
     check()
+    assert seen == {"a", "b", UNSEEN_CATEGORY, ""}
+
+
+def test_numeric_edges_include_what_float32_gets_wrong_and_interesting_values():
+    column = Column("x", "double", low=-10, high=10, interesting=(2.5,))
+    edges = float_edges(column)
+    assert {0.0, float("inf"), float("-inf"), -10, 10, 16777217.0} <= set(edges)
+    assert any(e != 0 and abs(e) < 1e-300 for e in edges), "a float64 subnormal"
+    halfway = [e for e in edges if -10 < e < 10 and float(np.float32(e)) != e]
+    assert halfway, "a value float32 cannot hold"
+    seen = set()
+
+    @settings(max_examples=300, deadline=None)
+    @given(value=value_strategy(column))
+    def draw(value):
+        seen.add(value)
+
+    draw()
+    assert 2.5 in seen and float("inf") in seen
+
+
+def test_boundary_rows_lie_on_the_decision_boundary():
+    columns = [Column("a", "double", low=-10, high=10), Column("b", "double", low=-10, high=10)]
+    w, b = np.array([2.0, -1.0]), 0.5
+
+    @settings(max_examples=50, deadline=None)
+    @given(frame=batches(columns, boundary=(w, b)))
+    def check(frame):
+        margins = np.abs(frame[["a", "b"]].to_numpy() @ w + b)
+        finite = np.isfinite(margins)
+        hits.append(bool((margins[finite] < 1e-6).any()))
+
+    hits = []
+    check()
+    assert any(hits)

@@ -1,0 +1,140 @@
+"""Values worth trying, read off the model and its artifacts: where the computation changes branch.
+
+- Tree split thresholds, from the scikit-learn trees, the ONNX TreeEnsemble attributes and the PMML predicates,
+  with their float32 and float64 neighbours: a value exactly at, just below and just above a threshold is where
+  float32-vs-float64 comparison and moved thresholds show.
+- For a linear or logistic model on raw columns (optionally after a StandardScaler), points on the decision
+  boundary (w.x + b = 0), where a small numeric difference flips the label.
+
+Everything here maps values to *input columns*; a feature the harness cannot trace back to a column is ignored.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+MAX_PER_COLUMN = 64
+
+
+def neighbours(value: float) -> list[float]:
+    """The value, and the next representable numbers on both sides in float32 and in float64."""
+    out = {float(value)}
+    for dtype in (np.float32, np.float64):
+        v = dtype(value)
+        out |= {float(v), float(np.nextafter(v, dtype(np.inf))), float(np.nextafter(v, dtype(-np.inf)))}
+    return sorted(x for x in out if np.isfinite(x))
+
+
+def sklearn_thresholds(estimator, columns: list[str]) -> dict[str, list[float]]:
+    """Split thresholds of every tree that reads the raw columns directly (no transformer in front)."""
+    from harness.sklearn_model import final_estimator
+
+    model = final_estimator(estimator)
+    if model is not estimator and len(getattr(estimator, "steps", [])) > 1:
+        return {}  # a transformer changes the feature space: thresholds do not map to columns
+    trees = []
+    for member in getattr(model, "estimators_", None) if hasattr(model, "estimators_") else [model]:
+        for tree in np.ravel(member) if isinstance(member, np.ndarray) else [member]:
+            if hasattr(tree, "tree_"):
+                trees.append(tree.tree_)
+    found = defaultdict(set)
+    for tree in trees:
+        for feature, threshold in zip(tree.feature, tree.threshold):
+            if 0 <= feature < len(columns):
+                found[columns[feature]].add(float(threshold))
+    return {c: sorted(v) for c, v in found.items()}
+
+
+def onnx_thresholds(path: Path, columns: list[str]) -> dict[str, list[float]]:
+    """TreeEnsemble{Regressor,Classifier} node thresholds of a single-matrix-input ONNX file."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path), load_external_data=False)
+    if len(model.graph.input) != 1:
+        return {}
+    found = defaultdict(set)
+    for node in model.graph.node:
+        if not node.op_type.startswith("TreeEnsemble"):
+            continue
+        attributes = {a.name: a for a in node.attribute}
+        features = list(attributes["nodes_featureids"].ints) if "nodes_featureids" in attributes else []
+        if "nodes_values" in attributes:
+            values = list(attributes["nodes_values"].floats)
+        elif "nodes_values_as_tensor" in attributes:
+            values = numpy_helper.to_array(attributes["nodes_values_as_tensor"].t).tolist()
+        else:
+            continue
+        for feature, value in zip(features, values):
+            if 0 <= feature < len(columns):
+                found[columns[feature]].add(float(value))
+    return {c: sorted(v) for c, v in found.items()}
+
+
+def pmml_thresholds(path: Path) -> dict[str, list[float]]:
+    """Numeric SimplePredicate values, by field (field names are the input columns for sklearn2pmml's PMML)."""
+    import xml.etree.ElementTree as ElementTree
+
+    text = Path(path).read_text(errors="replace")
+    if "<!DOCTYPE" in text:
+        return {}
+    found = defaultdict(set)
+    for element in ElementTree.fromstring(text).iter():
+        if element.tag.endswith("SimplePredicate") and element.get("operator") in (
+                "lessThan", "lessOrEqual", "greaterThan", "greaterOrEqual", "equal"):
+            try:
+                found[element.get("field")].add(float(element.get("value")))
+            except (TypeError, ValueError):
+                pass
+    return {c: sorted(v) for c, v in found.items()}
+
+
+def linear_boundary(estimator, columns: list[str]) -> tuple[np.ndarray, float] | None:
+    """(w, b) of a binary linear decision function over the raw columns: LogisticRegression / linear SVM,
+    alone or after a StandardScaler."""
+    from sklearn.preprocessing import StandardScaler
+
+    steps = [s for _, s in getattr(estimator, "steps", [])] or [estimator]
+    model = steps[-1]
+    coef = getattr(model, "coef_", None)
+    if coef is None or np.ndim(coef) != 2 or coef.shape != (1, len(columns)) or not hasattr(model, "classes_"):
+        return None
+    w, b = coef[0].astype(np.float64), float(np.ravel(model.intercept_)[0])
+    for step in reversed(steps[:-1]):
+        if not isinstance(step, StandardScaler):
+            return None
+        scale = step.scale_ if step.scale_ is not None else np.ones_like(w)
+        mean = step.mean_ if step.mean_ is not None else np.zeros_like(w)
+        b -= float(np.sum(w * mean / scale))
+        w = w / scale
+    return w, b
+
+
+def interesting_values(model, columns: list[str], artifact_paths: list[Path]) -> dict[str, list[float]]:
+    """Every threshold the model and its artifacts reveal, with neighbours, per column (at most MAX_PER_COLUMN)."""
+    merged = defaultdict(set)
+    sources = []
+    if model.flavor == "sklearn":
+        sources.append(sklearn_thresholds(model.native, columns))
+    for path in artifact_paths:
+        try:
+            if path.suffix == ".onnx":
+                sources.append(onnx_thresholds(path, columns))
+            elif path.suffix in (".pmml", ".xml"):
+                sources.append(pmml_thresholds(path))
+        except Exception:  # an unreadable artifact is reported by its cells; here it only costs hints
+            continue
+    for source in sources:
+        for column, values in source.items():
+            if column in columns:
+                for value in values:
+                    merged[column].update(neighbours(value))
+    out = {}
+    for column, values in merged.items():
+        values = sorted(values)
+        if len(values) > MAX_PER_COLUMN:  # keep an even spread
+            values = [values[i] for i in np.linspace(0, len(values) - 1, MAX_PER_COLUMN).astype(int)]
+        out[column] = values
+    return out
