@@ -6,7 +6,7 @@ MVN := mvn -q -B
 BRIDGE_JAR := java/target/harness-bridge.jar
 JAVA_SOURCES := $(shell find java/src -type f 2>/dev/null)
 
-.PHONY: setup java browser demo test bench clean
+.PHONY: setup java browser demo test bench detect clean
 
 setup: $(VENV)/.installed $(BRIDGE_JAR)
 
@@ -35,6 +35,11 @@ test: setup browser
 
 bench: setup
 	$(PY) -m bench.run
+	$(PY) -m bench.detect
+
+# The detection benchmark alone: injected and natural divergences vs a uniform-random baseline.
+detect: setup
+	$(PY) -m bench.detect
 
 clean:
 	rm -rf java/target .demo .bench .test-output

@@ -33,6 +33,7 @@ class RunConfig:
     policy_source: str | None = None  # the file the policy came from, if any
     hunt: bool = True  # edge values, thresholds, boundary and data rows, targeted search; False: plain sampling
     data_path: Path | None = None  # --data: real rows (CSV or Parquet) to sample and perturb
+    corpus_dir: Path | None = None  # where counterexamples are kept and replayed from; None: no corpus
     isolate_jvm: bool = False  # run ort-java and jpmml in a worker process
     cell_timeout: float | None = None  # seconds per cell
     jvm_options: tuple[str, ...] = ()

@@ -4,8 +4,8 @@ One strategy per column type an MLflow column signature allows (double, float, l
 string), optional columns drawing missing values too, composed into a strategy of whole batches.
 
 The strategies hunt rather than sample: every numeric strategy mixes in edge values (NaN where the column is
-optional, +-inf, +-0, subnormals, the float32 extremes, values that round differently in float32 and float64,
-the column's range ends) and the column's *interesting values* (tree thresholds and their float32/float64
+optional, +-inf, and within the column's range +-0, subnormals, 2**24 + 1, values that round differently in
+float32 and float64, the range ends; the float32 extremes for float32 columns, whose domain they belong to) and the column's *interesting values* (tree thresholds and their float32/float64
 neighbours, from harness.structure); string strategies mix in an unseen category and the empty string; batch
 sizes mix in 1 and sizes around the runtimes' internal blocking; rows may come from real data, perturbed, or lie
 on a linear model's decision boundary.
@@ -37,6 +37,8 @@ class Column:
     high: float = DEFAULT_RANGE[1]
     categories: tuple = ()
     interesting: tuple = ()  # values where the model branches (thresholds and their neighbours)
+    suspicious: tuple = ()  # thresholds an artifact has and the model has not, with neighbours: tried most
+    infinities: bool = True  # False once the reference is known to reject +-inf in this column
 
     @property
     def dtype(self):
@@ -116,11 +118,22 @@ def float_edges(column: Column) -> list[float]:
     mid = np.float32((column.low + column.high) / 2)
     halfway = [float(mid) + float(np.spacing(mid)) / 2, float(mid) - float(np.spacing(mid)) / 2]
     edges = [column.low, column.high, 0.0, -0.0, float(np.finfo(width).smallest_subnormal),
-             -float(np.finfo(width).smallest_subnormal), FLOAT32_MAX, -FLOAT32_MAX,
-             float(np.finfo(np.float32).tiny), float("inf"), float("-inf"), 16777217.0, *halfway]
-    if column.type == "float":  # a float32 column only holds float32 values
-        edges = [float(np.float32(e)) for e in edges]
-    return list(dict.fromkeys(edges))
+             -float(np.finfo(width).smallest_subnormal), float(np.finfo(np.float32).tiny), 16777217.0, *halfway]
+    edges = [e for e in edges if column.low <= e <= column.high]
+    if column.type == "float":  # a float32 column holds the float32 extremes legitimately, and only float32 values
+        edges = [float(np.float32(e)) for e in edges + [FLOAT32_MAX, -FLOAT32_MAX]]
+    # Infinities unless the model is known to reject them (then they would only waste examples).
+    return list(dict.fromkeys(edges + ([float("inf"), float("-inf")] if column.infinities else [])))
+
+
+def typical_value(column: Column):
+    """A plain in-domain value of the column (for probes)."""
+    if column.type == "string":
+        return column.categories[0] if column.categories else ""
+    if column.type == "boolean":
+        return False
+    middle = (column.low + column.high) / 2
+    return int(middle) if column.type in ("long", "integer") else float(middle)
 
 
 def value_strategy(column: Column, hunt: bool = True) -> st.SearchStrategy:
@@ -131,22 +144,25 @@ def value_strategy(column: Column, hunt: bool = True) -> st.SearchStrategy:
         width = 32 if column.type == "float" else 64
         values = st.floats(column.low, column.high, allow_nan=False, allow_infinity=False, width=width)
         missing = st.just(float("nan"))
-        edges = float_edges(column) + list(column.interesting)
+        edges = float_edges(column)
     elif column.type in ("long", "integer"):
         low, high = int(np.floor(column.low)), int(np.ceil(column.high))
         values = st.integers(low, high)
         missing = st.none()
         edges = [v for v in (low, high, 0, -1, 1, 2**24 + 1) if low <= v <= high]
-        edges += [int(np.floor(v)) for v in column.interesting if low <= v <= high]
-        edges += [int(np.ceil(v)) for v in column.interesting if low <= v <= high]
+        edges += [int(np.floor(v)) for v in column.interesting + column.suspicious if low <= v <= high]
+        edges += [int(np.ceil(v)) for v in column.interesting + column.suspicious if low <= v <= high]
     elif column.type == "boolean":
         values, missing = st.booleans(), st.none()
     else:
         values = st.sampled_from(column.categories) if column.categories else st.text(_LETTERS, max_size=8)
         missing = st.none()
         edges = [UNSEEN_CATEGORY, ""]
-    if hunt and edges:
-        values = st.one_of(values, st.sampled_from(list(dict.fromkeys(edges))))
+    if hunt:
+        branches = [values] + [st.sampled_from(list(dict.fromkeys(group))) for group in (
+            edges, column.interesting if column.type in ("double", "float") else (),
+            column.suspicious if column.type in ("double", "float") else ()) if group]
+        values = st.one_of(branches)
     return values if column.required else st.one_of(missing, values)
 
 

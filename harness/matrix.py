@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from harness import export, inputs, outputs, sklearn_model, source, structure
+import numpy as np
+
+from harness import corpus, export, inputs, outputs, sklearn_model, source, structure
 from harness.artifacts import ONNX, Artifact, supplied
 from harness.attribution import attribute
 from harness.config import RunConfig
 from harness.runtimes import REFERENCE, RUNTIME_FORMATS, RuntimeCannotTake, jvm, open_session
 from harness.runtimes.isolated import JvmWorker, RuntimeFault
-from harness.search import Reference, SearchResult, search
+from harness.search import Reference, ReferenceRejected, SearchResult, search
 
 JVM_RUNTIMES = ("ort-java", "jpmml")
 PASS, DIVERGED, EXPORT_FAILED, RUNTIME_ERROR, SKIPPED, PENDING = (
@@ -35,6 +37,7 @@ class Cell:
     reason: str | None = None
     result: SearchResult | None = None
     attribution: dict | None = None  # for a diverged cell: {"kind": conversion|jvm|format|unknown, "detail"}
+    corpus_file: str | None = None  # where its counterexample was saved
 
     @property
     def name(self) -> str:
@@ -96,11 +99,46 @@ class ModelCheck:
         return Reference(lambda batch: outputs.reference_outputs(self.model, self.output_spec, batch))
 
     @cached_property
+    def replay(self) -> list:
+        """The corpus's counterexamples of this model, replayed before any new search."""
+        return corpus.load(self.config.corpus_dir, self.uri, self.columns) if self.config.corpus_dir else []
+
+    def batch_size_dependence(self, cell: Cell, example) -> dict:
+        """Does the divergence depend on the batch? Each row of the counterexample run alone vs in its batch."""
+        if example.error or len(example.batch) < 2:
+            return {}
+        run = self.runner(cell)
+        try:
+            together = run(example.batch)
+            alone = [run(example.batch.iloc[[i]].reset_index(drop=True)) for i in range(len(example.batch))]
+        except (Exception, RuntimeFault):
+            return {}
+        for name, values in together.items():
+            stacked = np.concatenate([np.asarray(a[name]).reshape(1, -1) for a in alone])
+            if np.asarray(values).dtype.kind in "fc" and not np.array_equal(
+                    np.asarray(values).reshape(stacked.shape), stacked, equal_nan=True):
+                return {"batch_size_dependent": True,
+                        "batch_detail": f"output '{name}' differs when the rows run one at a time"}
+        return {"batch_size_dependent": False}
+
+    @cached_property
     def observed(self):
         """Real rows: --data, else the model's logged input example (None when there are neither)."""
         if self.config.data_path:
             return inputs.read_data(self.config.data_path, self.columns)
         return self.model.input_example
+
+    def _accepts_infinity(self, column) -> bool:
+        """One probe per float column: does the reference take +inf there? (scikit-learn usually refuses.)"""
+        if column.type not in ("double", "float"):
+            return False
+        base = {c.name: inputs.typical_value(c) for c in self.columns}
+        base[column.name] = float("inf")
+        try:
+            self.reference.outputs(inputs.to_frame({k: [v] for k, v in base.items()}, self.columns))
+        except ReferenceRejected:
+            return False
+        return True
 
     @cached_property
     def strategy(self):
@@ -109,8 +147,10 @@ class ModelCheck:
             export.export(artifact, self.model, self.columns, self.work_dir)
         names = [c.name for c in self.columns]
         paths = [a.path for a in self.artifacts if a.path is not None and not a.error]
-        interesting = structure.interesting_values(self.model, names, paths)
-        columns = [dataclasses.replace(c, interesting=tuple(interesting.get(c.name, ()))) for c in self.columns]
+        interesting, suspicious = structure.interesting_values(self.model, names, paths)
+        columns = [dataclasses.replace(c, interesting=tuple(interesting.get(c.name, ())),
+                                       suspicious=tuple(suspicious.get(c.name, ())),
+                                       infinities=self._accepts_infinity(c)) for c in self.columns]
         boundary = structure.linear_boundary(self.model.native, names) if self.model.flavor == "sklearn" else None
         rows = None
         if self.observed is not None:
@@ -140,7 +180,8 @@ class ModelCheck:
             return cell
         try:
             cell.result = search(self._within_timeout(run), self.reference, self.strategy, self.config.tolerances,
-                                 max_examples=self.config.max_examples, seed_value=self.config.seed)
+                                 max_examples=self.config.max_examples, seed_value=self.config.seed,
+                                 replay=self.replay)
         except RuntimeFault as fault:
             cell.status, cell.reason = RUNTIME_ERROR, f"{cell.runtime} failed: {fault}"
             return cell
@@ -156,6 +197,9 @@ class ModelCheck:
             example = cell.result.counterexample
             example.outputs = self.outputs_of_every_runtime(example.batch)
             cell.attribution = attribute(cell, self.cells, example.outputs, self.config.tolerances)
+            cell.attribution.update(self.batch_size_dependence(cell, example))
+            if self.config.corpus_dir:
+                cell.corpus_file = str(corpus.save(self.config.corpus_dir, self, cell))
         else:
             cell.status = PASS
         return cell

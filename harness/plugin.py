@@ -66,6 +66,12 @@ def pytest_addoption(parser):
     group.addoption("--promote-alias", default=None, metavar="ALIAS",
                     help="point ALIAS at the tested model version only if the policy passes (implies "
                          "--mlflow-publish)")
+    group.addoption("--data", default=None, metavar="PATH",
+                    help="real rows (CSV or Parquet) to sample and perturb (default: the model's input example)")
+    group.addoption("--corpus", default=None, metavar="DIR",
+                    help="where minimal counterexamples are saved and replayed first on the next run "
+                         "(default: ./.equivalence-corpus)")
+    group.addoption("--no-corpus", action="store_true", default=False, help="neither save nor replay counterexamples")
     group.addoption("--isolate-jvm", action="store_true", default=None,
                     help="run ort-java and jpmml in a worker process: a JVM crash, OutOfMemoryError or hang becomes "
                          "that cell's runtime-error and the run goes on")
@@ -120,6 +126,9 @@ def run_config_from(config) -> cfg.RunConfig:
         work_dir=config.getoption("work_dir"),
         blocking_statuses=tuple(table.get("blocking_statuses", policy.DEFAULT_BLOCKING)),
         policy_source=policy_file or (str(config.invocation_params.dir / "pyproject.toml") if table else None),
+        data_path=config.getoption("data"),
+        corpus_dir=None if config.getoption("no_corpus") else Path(
+            config.getoption("corpus") or config.invocation_params.dir / ".equivalence-corpus"),
         isolate_jvm=bool(option("isolate_jvm")),
         cell_timeout=cfg.parse_timeout(option("cell_timeout")),
         jvm_options=tuple(config.getoption("jvm_option")),

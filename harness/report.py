@@ -55,7 +55,21 @@ def java_versions() -> dict:
             "java": java}
 
 
-def cell_json(cell) -> dict:
+def observed_share(batch: pd.DataFrame, observed: pd.DataFrame | None) -> dict | None:
+    """Per numeric column, the share of the counterexample's rows inside the observed data's [min, max]."""
+    if observed is None:
+        return None
+    shares = {}
+    for column in batch.columns:
+        if column in observed and pd.api.types.is_numeric_dtype(observed[column]) and \
+                pd.api.types.is_numeric_dtype(batch[column]):
+            low, high = observed[column].min(), observed[column].max()
+            values = batch[column].astype("float64")
+            shares[column] = float(((values >= low) & (values <= high)).mean())
+    return shares
+
+
+def cell_json(cell, observed: pd.DataFrame | None = None) -> dict:
     artifact = cell.artifact
     result = cell.result
     stats = result.stats if result else None
@@ -78,12 +92,16 @@ def cell_json(cell) -> dict:
         "error_histogram": {"upper_edges": list(HISTOGRAM_EDGES), "counts": stats.histogram} if stats else None,
         "worst_inputs": [{"max_abs": err, "inputs": records(batch)} for err, batch in stats.worst] if stats else [],
         "attribution": cell.attribution,
+        "replayed": result.replayed if result else 0,
+        "first_divergence_at": result.first_divergence_at if result else None,
+        "corpus_file": cell.corpus_file,
         "counterexample": None,
     }
     if result and result.counterexample is not None:
         example = result.counterexample
         entry["counterexample"] = {
             "inputs": records(example.batch),
+            "in_observed_range": observed_share(example.batch, observed),
             "error": example.error,
             "divergences": [d.to_json() for d in example.divergences],
             "outputs": example.outputs,
@@ -104,8 +122,15 @@ def model_json(check) -> dict:
         "flavor": check.model.flavor,
         "serialization_format": check.model.serialization_format,
         "error": None,
-        "cells": [cell_json(c) for c in check.cells],
+        "cells": [cell_json(c, _observed(check)) for c in check.cells],
     }
+
+
+def _observed(check):
+    try:
+        return check.observed if any(c.result and c.result.counterexample for c in check.cells) else None
+    except Exception:
+        return None
 
 
 def build(checks: list, config: RunConfig) -> dict:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import pandas as pd
-from hypothesis import HealthCheck, Phase, assume, errors, given, seed, settings, target
+from hypothesis import HealthCheck, Phase, assume, errors, example, given, seed, settings, target
 
 from harness.compare import CellStats, OutputDivergence, Tolerances, compare
 
@@ -65,6 +65,8 @@ class SearchResult:
     stats: CellStats
     counterexample: Counterexample | None = None
     unsatisfiable: str | None = None  # the reference rejected every input generated
+    replayed: int = 0  # corpus examples run before the search
+    first_divergence_at: int | None = None  # how many examples had run when the first divergence was seen
 
 
 def tolerance_ratio(divergences: list[OutputDivergence], tolerances: Tolerances) -> float:
@@ -84,12 +86,13 @@ class _Diverged(AssertionError):
 
 
 def search(run_cell: Callable[[pd.DataFrame], dict], reference: Reference, strategy, tolerances: Tolerances,
-           *, max_examples: int, seed_value: int) -> SearchResult:
-    """Run the cell on up to ``max_examples`` batches; on disagreement, shrink to a minimal counterexample."""
-    result = SearchResult(CellStats())
+           *, max_examples: int, seed_value: int, replay: list[pd.DataFrame] = ()) -> SearchResult:
+    """Run the cell on the ``replay`` batches (the corpus), then on up to ``max_examples`` generated batches; on
+    disagreement, shrink to a minimal counterexample (a replayed one is already minimal)."""
+    result = SearchResult(CellStats(), replayed=len(replay))
 
     @settings(max_examples=max_examples, database=None, deadline=None, derandomize=False, print_blob=False,
-              phases=(Phase.generate, Phase.shrink), report_multiple_bugs=False,
+              phases=(Phase.explicit, Phase.generate, Phase.shrink), report_multiple_bugs=False,
               suppress_health_check=list(HealthCheck))
     @seed(seed_value)
     @given(batch=strategy)
@@ -102,6 +105,7 @@ def search(run_cell: Callable[[pd.DataFrame], dict], reference: Reference, strat
             actual = run_cell(batch)
         except Exception as error:  # a runtime that raises where the reference does not has diverged
             result.stats.add(len(batch), [])
+            result.first_divergence_at = result.first_divergence_at or result.stats.examples
             result.counterexample = Counterexample(batch, [], error=f"{type(error).__name__}: {error}")
             raise _Diverged(result.counterexample.error) from None
         divergences = compare(expected, actual, tolerances)
@@ -109,9 +113,12 @@ def search(run_cell: Callable[[pd.DataFrame], dict], reference: Reference, strat
         # Climb toward the worst input, not only wait for one to cross the tolerance.
         target(tolerance_ratio(divergences, tolerances), label="divergence / tolerance")
         if any(d.diverged for d in divergences):
+            result.first_divergence_at = result.first_divergence_at or result.stats.examples
             result.counterexample = Counterexample(batch, divergences)  # the last one kept is the minimal one
             raise _Diverged()
 
+    for batch in reversed(list(replay)):  # explicit examples run first, in the order given
+        agrees_with_reference = example(batch=batch)(agrees_with_reference)
     try:
         agrees_with_reference()
     except _Diverged:

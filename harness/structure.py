@@ -10,7 +10,7 @@ Everything here maps values to *input columns*; a feature the harness cannot tra
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -28,23 +28,34 @@ def neighbours(value: float) -> list[float]:
 
 
 def sklearn_thresholds(estimator, columns: list[str]) -> dict[str, list[float]]:
-    """Split thresholds of every tree that reads the raw columns directly (no transformer in front)."""
+    """Split thresholds of every tree that reads the raw columns, directly or through a StandardScaler (whose
+    thresholds are mapped back to the raw column: t * scale + mean)."""
+    from sklearn.preprocessing import StandardScaler
+
     from harness.sklearn_model import final_estimator
 
     model = final_estimator(estimator)
-    if model is not estimator and len(getattr(estimator, "steps", [])) > 1:
-        return {}  # a transformer changes the feature space: thresholds do not map to columns
+    steps = [s for _, s in getattr(estimator, "steps", [])]
+    scaler = None
+    if len(steps) == 2 and isinstance(steps[0], StandardScaler):
+        scaler = steps[0]
+    elif len(steps) > 1:
+        return {}  # another transformer changes the feature space: thresholds do not map to columns
     trees = []
     for member in getattr(model, "estimators_", None) if hasattr(model, "estimators_") else [model]:
         for tree in np.ravel(member) if isinstance(member, np.ndarray) else [member]:
             if hasattr(tree, "tree_"):
                 trees.append(tree.tree_)
-    found = defaultdict(set)
+    found = defaultdict(list)
     for tree in trees:
         for feature, threshold in zip(tree.feature, tree.threshold):
             if 0 <= feature < len(columns):
-                found[columns[feature]].add(float(threshold))
-    return {c: sorted(v) for c, v in found.items()}
+                if scaler is not None:
+                    scale = scaler.scale_[feature] if scaler.scale_ is not None else 1.0
+                    mean = scaler.mean_[feature] if scaler.mean_ is not None else 0.0
+                    threshold = threshold * scale + mean
+                found[columns[feature]].append(float(threshold))
+    return dict(found)
 
 
 def onnx_thresholds(path: Path, columns: list[str]) -> dict[str, list[float]]:
@@ -55,12 +66,14 @@ def onnx_thresholds(path: Path, columns: list[str]) -> dict[str, list[float]]:
     model = onnx.load(str(path), load_external_data=False)
     if len(model.graph.input) != 1:
         return {}
-    found = defaultdict(set)
+    found = defaultdict(list)
     for node in model.graph.node:
         if not node.op_type.startswith("TreeEnsemble"):
             continue
         attributes = {a.name: a for a in node.attribute}
         features = list(attributes["nodes_featureids"].ints) if "nodes_featureids" in attributes else []
+        modes = list(attributes["nodes_modes"].strings) if "nodes_modes" in attributes else []
+        features = [-1 if i < len(modes) and modes[i] == b"LEAF" else f for i, f in enumerate(features)]
         if "nodes_values" in attributes:
             values = list(attributes["nodes_values"].floats)
         elif "nodes_values_as_tensor" in attributes:
@@ -69,8 +82,8 @@ def onnx_thresholds(path: Path, columns: list[str]) -> dict[str, list[float]]:
             continue
         for feature, value in zip(features, values):
             if 0 <= feature < len(columns):
-                found[columns[feature]].add(float(value))
-    return {c: sorted(v) for c, v in found.items()}
+                found[columns[feature]].append(float(value))
+    return dict(found)
 
 
 def pmml_thresholds(path: Path) -> dict[str, list[float]]:
@@ -80,15 +93,15 @@ def pmml_thresholds(path: Path) -> dict[str, list[float]]:
     text = Path(path).read_text(errors="replace")
     if "<!DOCTYPE" in text:
         return {}
-    found = defaultdict(set)
+    found = defaultdict(list)
     for element in ElementTree.fromstring(text).iter():
         if element.tag.endswith("SimplePredicate") and element.get("operator") in (
                 "lessThan", "lessOrEqual", "greaterThan", "greaterOrEqual", "equal"):
             try:
-                found[element.get("field")].add(float(element.get("value")))
+                found[element.get("field")].append(float(element.get("value")))
             except (TypeError, ValueError):
                 pass
-    return {c: sorted(v) for c, v in found.items()}
+    return dict(found)
 
 
 def linear_boundary(estimator, columns: list[str]) -> tuple[np.ndarray, float] | None:
@@ -112,21 +125,44 @@ def linear_boundary(estimator, columns: list[str]) -> tuple[np.ndarray, float] |
     return w, b
 
 
-def interesting_values(model, columns: list[str], artifact_paths: list[Path]) -> dict[str, list[float]]:
-    """Every threshold the model and its artifacts reveal, with neighbours, per column (at most MAX_PER_COLUMN)."""
+def as_float32_split(threshold: float) -> np.float32:
+    """The float32 threshold a faithful converter writes for a float64 one: the largest float32 not above it,
+    so that ``x32 <= t32`` exactly when ``x32 <= t64`` (what skl2onnx does)."""
+    t32 = np.float32(threshold)
+    return np.nextafter(t32, np.float32(-np.inf)) if float(t32) > threshold else t32
+
+
+def suspicious_values(model_thresholds: dict, artifact_thresholds: list[dict]) -> dict[str, list[float]]:
+    """Thresholds an ONNX artifact has more or fewer times than the model (compared as float32 splits): a moved
+    split shows here, even when it lands on another tree's threshold, and the inputs right at it are where the
+    artifact and the model disagree."""
+    out = defaultdict(set)
+    for source in artifact_thresholds:
+        for column, values in source.items():
+            expected = Counter(as_float32_split(v) for v in model_thresholds.get(column, []))
+            actual = Counter(np.float32(v) for v in values)
+            for value in set(expected) | set(actual):
+                if expected[value] != actual[value]:
+                    out[column].update(neighbours(float(value)))
+    return {c: sorted(v) for c, v in out.items()}
+
+
+def interesting_values(model, columns: list[str], artifact_paths: list[Path]) -> tuple[dict, dict]:
+    """Every threshold the model and its artifacts reveal, with neighbours, per column (at most MAX_PER_COLUMN),
+    and the suspicious ones: in an artifact but not in the model."""
     merged = defaultdict(set)
-    sources = []
-    if model.flavor == "sklearn":
-        sources.append(sklearn_thresholds(model.native, columns))
+    sources, from_artifacts = [], []
+    model_thresholds = sklearn_thresholds(model.native, columns) if model.flavor == "sklearn" else {}
+    sources.append(model_thresholds)
     for path in artifact_paths:
         try:
             if path.suffix == ".onnx":
-                sources.append(onnx_thresholds(path, columns))
+                from_artifacts.append(onnx_thresholds(path, columns))
             elif path.suffix in (".pmml", ".xml"):
-                sources.append(pmml_thresholds(path))
+                sources.append(pmml_thresholds(path))  # float64 splits: hints, not compared as float32
         except Exception:  # an unreadable artifact is reported by its cells; here it only costs hints
             continue
-    for source in sources:
+    for source in sources + from_artifacts:
         for column, values in source.items():
             if column in columns:
                 for value in values:
@@ -137,4 +173,5 @@ def interesting_values(model, columns: list[str], artifact_paths: list[Path]) ->
         if len(values) > MAX_PER_COLUMN:  # keep an even spread
             values = [values[i] for i in np.linspace(0, len(values) - 1, MAX_PER_COLUMN).astype(int)]
         out[column] = values
-    return out
+    suspicious = suspicious_values(model_thresholds, from_artifacts) if model_thresholds else {}
+    return out, suspicious

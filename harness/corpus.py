@@ -1,0 +1,110 @@
+"""The counterexample corpus: every minimal divergent input, kept as a language-neutral JSON file, replayed first
+on the next run, and loadable by a plain Java program (``java/.../ReplayCounterexample.java``).
+
+Layout: ``<corpus>/<model>/<cell>-<hash>.json``. One file (schema ``jvm-equivalence-counterexample`` v1):
+  model_uri, cell, runtime, artifact {format, path (a copy beside the corpus file, relative to it), original_path,
+  origin, exporter, opset_requested, opset_actual},
+  columns [{name, type}], rows [[value per column]] (null = missing; "nan", "inf", "-inf" for non-finite),
+  onnx_inputs [{name, element_type, shape, values (flattened, row-major)}] (ONNX cells: exactly what the runtime
+  was fed), expected {output: values} (the reference), actual {output: values} (the cell), divergences [...],
+  tolerance {atol, rtol}.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from harness.inputs import Column, to_frame
+from harness.report import jsonable, write_text
+
+SCHEMA = "jvm-equivalence-counterexample"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.@-]+", "_", text).strip("_")
+
+
+def _value(v):
+    if isinstance(v, str) and v in ("nan", "inf", "-inf"):
+        return float(v)
+    return v
+
+
+def save(corpus_dir: Path, check, cell) -> Path:
+    example = cell.result.counterexample
+    names = [c.name for c in check.columns]
+    rows = example.batch[names].astype(object).where(example.batch[names].notna(), None).values.tolist()
+    tolerance = check.config.tolerances.default
+    folder = Path(corpus_dir) / _slug(check.uri)
+    entry = {
+        "format": SCHEMA, "version": 1, "model_uri": check.uri, "cell": cell.name, "runtime": cell.runtime,
+        "artifact": {**cell.artifact.to_json(), "opset_requested": cell.artifact.opset_requested,
+                     "opset_actual": cell.artifact.opset_actual,
+                     "original_path": str(cell.artifact.path),
+                     "path": _keep_artifact(Path(cell.artifact.path), folder)},
+        "columns": [{"name": c.name, "type": c.type} for c in check.columns],
+        "rows": rows,
+        "onnx_inputs": onnx_inputs(cell.artifact.path, example.batch) if cell.artifact.format == "onnx" else None,
+        "expected": example.outputs.get("pyfunc", {}),
+        "actual": example.outputs.get(cell.name, {}),
+        "error": example.error,
+        "divergences": [d.to_json() for d in example.divergences],
+        "tolerance": {"atol": tolerance.atol, "rtol": tolerance.rtol},
+    }
+    text = json.dumps(jsonable(entry), indent=1, allow_nan=False)
+    digest = hashlib.sha256(json.dumps(jsonable(rows)).encode()).hexdigest()[:12]
+    path = folder / f"{_slug(cell.name)}-{digest}.json"
+    write_text(path, text)
+    return path
+
+
+def _keep_artifact(source: Path, folder: Path) -> str:
+    """A copy of the artifact beside the corpus files (content-addressed), so the corpus needs nothing else.
+    Returns its path relative to the corpus file."""
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+    kept = folder / "artifacts" / f"{digest}{source.suffix}"
+    if not kept.exists():
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, kept)
+    return f"artifacts/{kept.name}"
+
+
+def onnx_inputs(path: Path, batch: pd.DataFrame) -> list[dict]:
+    """The tensors an ONNX runtime is fed for this batch, as plain lists (what the Java replayer feeds)."""
+    import onnxruntime as ort
+
+    from harness.runtimes.onnx_feed import InputSpec, build_feed
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    specs = [InputSpec(i.name, i.type.removeprefix("tensor(").removesuffix(")"), len(i.shape or []))
+             for i in session.get_inputs()]
+    return [{"name": s.name, "element_type": s.element_type, "shape": list(array.shape),
+             "values": array.ravel().tolist()} for s, array in
+            ((s, build_feed(batch, specs)[s.name]) for s in specs)]
+
+
+def load(corpus_dir: Path, model_uri: str, columns: list[Column]) -> list[pd.DataFrame]:
+    """Every saved counterexample of this model whose columns still match the signature, as batches."""
+    folder = Path(corpus_dir) / _slug(model_uri)
+    batches, seen = [], set()
+    names = [(c.name, c.type) for c in columns]
+    for path in sorted(folder.glob("*.json")):
+        try:
+            entry = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        if entry.get("format") != SCHEMA or [(c["name"], c["type"]) for c in entry["columns"]] != names:
+            continue
+        key = json.dumps(entry["rows"])
+        if key in seen:  # the same input broke several cells: replay it once
+            continue
+        seen.add(key)
+        data = {c.name: [_value(row[i]) for row in entry["rows"]] for i, c in enumerate(columns)}
+        batches.append(to_frame(data, columns))
+    return batches
