@@ -75,6 +75,7 @@ class ModelCheck:
         ]
         self._sessions: dict[str, object] = {}
         self._worker: JvmWorker | None = None
+        self._suspicious: dict = {}
 
     error = None  # a ModelCheck resolved; see ModelFailure
 
@@ -128,6 +129,11 @@ class ModelCheck:
             return inputs.read_data(self.config.data_path, self.columns)
         return self.model.input_example
 
+    def strategy_columns_suspicious(self) -> dict:
+        """The thresholds the artifacts have and the model has not (after the strategy was built)."""
+        self.strategy
+        return self._suspicious
+
     def _accepts_infinity(self, column) -> bool:
         """One probe per float column: does the reference take +inf there? (scikit-learn usually refuses.)"""
         if column.type not in ("double", "float"):
@@ -148,6 +154,7 @@ class ModelCheck:
         names = [c.name for c in self.columns]
         paths = [a.path for a in self.artifacts if a.path is not None and not a.error]
         interesting, suspicious = structure.interesting_values(self.model, names, paths)
+        self._suspicious = suspicious
         columns = [dataclasses.replace(c, interesting=tuple(interesting.get(c.name, ())),
                                        suspicious=tuple(suspicious.get(c.name, ())),
                                        infinities=self._accepts_infinity(c)) for c in self.columns]
