@@ -26,7 +26,8 @@ from harness.report import jsonable, write_text
 SCHEMA = "jvm-equivalence-counterexample"
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
+    """A URI or cell name as a file name."""
     return re.sub(r"[^A-Za-z0-9_.@-]+", "_", text).strip("_")
 
 
@@ -41,7 +42,7 @@ def save(corpus_dir: Path, check, cell) -> Path:
     names = [c.name for c in check.columns]
     rows = example.batch[names].astype(object).where(example.batch[names].notna(), None).values.tolist()
     tolerance = check.config.tolerances.default
-    folder = Path(corpus_dir) / _slug(check.uri)
+    folder = Path(corpus_dir) / slug(check.uri)
     entry = {
         "format": SCHEMA, "version": 1, "model_uri": check.uri, "cell": cell.name, "runtime": cell.runtime,
         "artifact": {**cell.artifact.to_json(), "opset_requested": cell.artifact.opset_requested,
@@ -59,7 +60,7 @@ def save(corpus_dir: Path, check, cell) -> Path:
     }
     text = json.dumps(jsonable(entry), indent=1, allow_nan=False)
     digest = hashlib.sha256(json.dumps(jsonable(rows)).encode()).hexdigest()[:12]
-    path = folder / f"{_slug(cell.name)}-{digest}.json"
+    path = folder / f"{slug(cell.name)}-{digest}.json"
     write_text(path, text)
     return path
 
@@ -91,7 +92,7 @@ def onnx_inputs(path: Path, batch: pd.DataFrame) -> list[dict]:
 
 def load(corpus_dir: Path, model_uri: str, columns: list[Column]) -> list[pd.DataFrame]:
     """Every saved counterexample of this model whose columns still match the signature, as batches."""
-    folder = Path(corpus_dir) / _slug(model_uri)
+    folder = Path(corpus_dir) / slug(model_uri)
     batches, seen = [], set()
     names = [(c.name, c.type) for c in columns]
     for path in sorted(folder.glob("*.json")):

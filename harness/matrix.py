@@ -7,7 +7,6 @@ strategy, export the artifacts, open sessions.
 from __future__ import annotations
 
 import dataclasses
-import re
 import tempfile
 import time
 from dataclasses import dataclass
@@ -61,7 +60,7 @@ class ModelCheck:
         opsets = config.opsets or export.default_opsets(self.model.flavor)
         formats = {RUNTIME_FORMATS[r] for r in config.runtimes}
         if config.work_dir:
-            self.work_dir = Path(config.work_dir) / re.sub(r"[^A-Za-z0-9_.@-]+", "_", uri).strip("_")
+            self.work_dir = Path(config.work_dir) / corpus.slug(uri)
             self.work_dir.mkdir(parents=True, exist_ok=True)
         else:
             self.work_dir = Path(tempfile.mkdtemp(prefix="harness-"))
@@ -75,7 +74,6 @@ class ModelCheck:
         ]
         self._sessions: dict[str, object] = {}
         self._worker: JvmWorker | None = None
-        self._suspicious: dict = {}
 
     error = None  # a ModelCheck resolved; see ModelFailure
 
@@ -129,11 +127,6 @@ class ModelCheck:
             return inputs.read_data(self.config.data_path, self.columns)
         return self.model.input_example
 
-    def strategy_columns_suspicious(self) -> dict:
-        """The thresholds the artifacts have and the model has not (after the strategy was built)."""
-        self.strategy
-        return self._suspicious
-
     def _accepts_infinity(self, column) -> bool:
         """One probe per float column: does the reference take +inf there? (scikit-learn usually refuses.)"""
         if column.type not in ("double", "float"):
@@ -147,22 +140,27 @@ class ModelCheck:
         return True
 
     @cached_property
-    def strategy(self):
-        """The hunting strategy: needs every artifact exported, since their thresholds are values worth trying."""
+    def hunting_columns(self) -> list[inputs.Column]:
+        """The signature's columns with what the model and its artifacts reveal: split thresholds (suspicious
+        ones apart), and whether the reference takes infinities. Needs every artifact exported."""
         for artifact in self.artifacts:
             export.export(artifact, self.model, self.columns, self.work_dir)
         names = [c.name for c in self.columns]
         paths = [a.path for a in self.artifacts if a.path is not None and not a.error]
         interesting, suspicious = structure.interesting_values(self.model, names, paths)
-        self._suspicious = suspicious
-        columns = [dataclasses.replace(c, interesting=tuple(interesting.get(c.name, ())),
-                                       suspicious=tuple(suspicious.get(c.name, ())),
-                                       infinities=self._accepts_infinity(c)) for c in self.columns]
+        return [dataclasses.replace(c, interesting=tuple(interesting.get(c.name, ())),
+                                    suspicious=tuple(suspicious.get(c.name, ())),
+                                    infinities=self._accepts_infinity(c)) for c in self.columns]
+
+    @cached_property
+    def strategy(self):
+        """The hunting strategy (harness.inputs): edges, thresholds, boundary rows and real rows."""
+        names = [c.name for c in self.columns]
         boundary = structure.linear_boundary(self.model.native, names) if self.model.flavor == "sklearn" else None
         rows = None
         if self.observed is not None:
             rows = self.observed[names].head(1000).astype(object).to_dict(orient="records")
-        return inputs.batches(columns, hunt=self.config.hunt, data_rows=rows, boundary=boundary)
+        return inputs.batches(self.hunting_columns, hunt=self.config.hunt, data_rows=rows, boundary=boundary)
 
     # --- one cell ------------------------------------------------------------------------------------------
     def run_cell(self, cell: Cell) -> Cell:

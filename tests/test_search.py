@@ -34,7 +34,7 @@ def checked(name: str, tmp_path: Path, saved=None, **config):
 def test_thresholds_read_from_the_artifact_find_a_split_moved_by_one_float32_step(tmp_path):
     check, cell = checked("forest: a threshold +1 float32 step", tmp_path)
     assert cell.status == DIVERGED
-    moved = {v for values in check.strategy_columns_suspicious().values() for v in values}
+    moved = {v for column in check.hunting_columns for v in column.suspicious}
     assert any(float(v) in moved for v in cell.result.counterexample.batch.to_numpy().ravel())
     assert uniform_baseline(check, cell, BUDGET, seed=0) is None
 
