@@ -20,6 +20,8 @@ runtimes = ["ort-java", "jpmml"]
 opsets = [13, 17]
 max_examples = 50
 atol = 1e-4
+isolate_jvm = true
+cell_timeout = 300
 blocking_statuses = ["diverged"]
 [tool.harness.output_tolerances]
 probabilities = { atol = 1e-3, rtol = 0 }
@@ -28,6 +30,7 @@ probabilities = { atol = 1e-3, rtol = 0 }
     assert table["runtimes"] == "ort-java,jpmml" and table["opsets"] == "13,17" and table["max_examples"] == 50
     assert table["atol"] == "0.0001" and table["output_tolerances"] == ["probabilities:atol=0.001,rtol=0"]
     assert table["blocking_statuses"] == ["diverged"]
+    assert table["isolate_jvm"] is True and table["cell_timeout"] == "300"
     assert from_pyproject(tmp_path / "nowhere") == {}
 
 
@@ -43,6 +46,8 @@ probabilities = { atol = 1e-3, rtol = 0 }
     ("blocking_statuses = ['failed']", "'blocking_statuses'"),
     ("output_tolerances = { p = { btol = 1 } }", "'output_tolerances'"),
     ("value_range = [5, 1]", "'value_range'"),
+    ("isolate_jvm = 'yes'", "'isolate_jvm' must be true or false"),
+    ("cell_timeout = 0", "'cell_timeout'"),
 ])
 def test_invalid_policy_names_the_key(tmp_path, body, key):
     write(tmp_path / "pyproject.toml", f"[tool.harness]\n{body}\n")

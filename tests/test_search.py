@@ -86,3 +86,39 @@ def test_a_divergence_found_once_is_replayed_first_and_reproduces_in_plain_java(
     assert done.returncode == 0 and "REPRODUCED" in done.stdout, done.stdout + done.stderr
     reported = max(d["max_abs"] for d in entry["divergences"] if d.get("max_abs") is not None)
     assert np.isclose(float(done.stdout.split("max_abs=")[1]), reported, rtol=1e-6)
+
+
+def test_a_divergence_that_needs_a_batch_is_attributed_to_the_batch_size(tmp_path):
+    """A deployed graph that adds 1% of (x - the batch's mean of x): one row alone agrees with the model, rows
+    together do not. The attribution says the divergence depends on the batch."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    case = next(c for c in cases() if c.name == "linear (faithful export)")
+    model_dir, onnx_path = save_case(case, tmp_path)
+    graph = onnx.load(str(onnx_path))
+    output = graph.graph.output[0].name
+    graph.graph.node[-1].output[0] = "faithful"
+    graph.graph.node.extend([
+        helper.make_node("ReduceMean", ["X"], ["batch_mean"], axes=[0], keepdims=1),
+        helper.make_node("Sub", ["X", "batch_mean"], ["centred"]),
+        helper.make_node("ReduceSum", ["centred", "one_axis"], ["row_sum"], keepdims=1),
+        helper.make_node("Mul", ["row_sum", "hundredth"], ["shift"]),
+        helper.make_node("Add", ["faithful", "shift"], [output]),
+    ])
+    graph.graph.initializer.extend([helper.make_tensor("one_axis", TensorProto.INT64, [1], [1]),
+                                    helper.make_tensor("hundredth", TensorProto.FLOAT, [], [0.01])])
+    onnx.checker.check_model(graph)
+    onnx.save(graph, str(onnx_path))
+    check, cell = checked(case.name, tmp_path, (model_dir, onnx_path))
+    assert cell.status == DIVERGED and len(cell.result.counterexample.batch) >= 2
+    assert cell.attribution["batch_size_dependent"] is True and cell.attribution["kind"] == "conversion"
+
+
+def test_a_row_by_row_divergence_is_not_called_batch_dependent(tmp_path):
+    check, cell = checked("scaled-linear: scaler offset +0.1%", tmp_path)
+    assert cell.status == DIVERGED
+    assert cell.attribution.get("batch_size_dependent") in (False, None)  # None: a one-row counterexample
+    example = cell.result.counterexample
+    if len(example.batch) >= 2:
+        assert cell.attribution["batch_size_dependent"] is False
