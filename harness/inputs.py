@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from hypothesis import strategies as st
 
+from harness.structure import neighbours
+
 DEFAULT_RANGE = (-100.0, 100.0)
 MAX_ROWS = 8
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _-"
@@ -206,16 +208,11 @@ def boundary_rows(columns: list[Column], boundary: tuple[np.ndarray, float]) -> 
         j = draw(st.sampled_from(candidates))
         solved = (-b - float(np.dot(w, x)) + w[j] * x[j]) / w[j]
         if columns[j].low <= solved <= columns[j].high:
-            row[columns[j].name] = draw(st.sampled_from(neighbours_of(solved)))
+            row[columns[j].name] = draw(st.sampled_from(neighbours(solved)))
         return row
 
     return on_boundary()
 
-
-def neighbours_of(value: float) -> list[float]:
-    from harness.structure import neighbours
-
-    return neighbours(value)
 
 
 def row_strategy(columns: list[Column], *, hunt: bool = True, data_rows: list[dict] | None = None,

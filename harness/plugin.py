@@ -274,6 +274,8 @@ class ModelErrorItem(pytest.Item):
 def pytest_sessionfinish(session):
     run = session.config.stash.get(_RUN, None)
     if run is not None:
+        if session.config.option.collectonly:  # nothing ran: nothing to publish or promote
+            run.publish = False
         run.finish()
 
 

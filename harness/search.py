@@ -41,10 +41,6 @@ class Reference:
             raise ReferenceRejected(str(cached))
         return cached
 
-    @property
-    def computed(self) -> int:
-        return len(self._cache)
-
 
 def batch_key(batch: pd.DataFrame) -> bytes:
     digest = hashlib.sha256(pd.util.hash_pandas_object(batch, index=True).to_numpy().tobytes())
