@@ -52,6 +52,9 @@ class OutputDivergence:
     max_ulp: int | None = None
     ties: int = 0
     worst_row: int | None = None
+    worst_index: tuple | None = None  # where the largest absolute error is, in the output's own shape
+    mean_abs: float | None = None
+    p99_abs: float | None = None  # the 99th percentile of the absolute errors
     detail: str | None = None
 
     @property
@@ -99,12 +102,15 @@ def compare_numeric(name, expected, actual, tolerance: Tolerance, nan_policy="eq
     if nan_policy == "fail":
         bad |= np.isnan(act)
     ulps = ulp_distance(actual, expected)
-    worst = int(np.argmax(abs_diff)) if abs_diff.size else None
+    worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(abs_diff)), abs_diff.shape)) if abs_diff.size else None
+    finite = abs_diff[np.isfinite(abs_diff)]
     return OutputDivergence(
         name, "numeric", int(expected.size), int(bad.sum()),
         max_abs=float(abs_diff.max(initial=0.0)), max_rel=float(rel_diff.max(initial=0.0)),
         max_ulp=int(ulps.max(initial=0)),
-        worst_row=None if worst is None else int(np.unravel_index(worst, abs_diff.shape)[0]),
+        worst_row=worst[0] if worst else None, worst_index=worst,
+        mean_abs=float(finite.mean()) if finite.size else None,
+        p99_abs=float(np.percentile(finite, 99)) if finite.size else None,
     )
 
 

@@ -32,7 +32,9 @@ def describe_cell(cell) -> str:
     for d in example.divergences:
         if d.diverged:
             detail = d.detail or (
-                f"max_abs={d.max_abs:.3g} max_rel={d.max_rel:.3g} max_ulp={d.max_ulp}" if d.kind == "numeric"
+                f"max_abs={d.max_abs:.3g} max_rel={d.max_rel:.3g} max_ulp={d.max_ulp} mean_abs={d.mean_abs:.3g} "
+                f"p99_abs={d.p99_abs:.3g}, worst at index {d.worst_index}"
+                if d.kind == "numeric" and d.mean_abs is not None
                 else f"{d.ties} tie(s) excused")
             lines.append(f"output '{d.output}': {d.mismatches}/{d.elements} elements differ ({detail}),"
                          f" first at row {d.worst_row}")

@@ -20,6 +20,16 @@ def test_difference_beyond_both_tolerances_is_a_mismatch_at_its_row():
     assert np.isclose(d.max_abs, 1e-3) and np.isclose(d.max_rel, 1e-3 / 0.25)
 
 
+def test_tensor_statistics_say_how_the_error_is_spread_and_where_the_worst_is():
+    expected = np.zeros((2, 3, 4))
+    actual = expected.copy()
+    actual[1, 2, 3] = 0.5
+    actual[0, 0, 0] = 0.01
+    d = compare_numeric("t", expected, actual, TOL)
+    assert d.worst_index == (1, 2, 3) and d.worst_row == 1
+    assert np.isclose(d.mean_abs, 0.51 / 24) and 0.01 <= d.p99_abs <= 0.5
+
+
 def test_large_values_pass_on_relative_tolerance_and_small_on_absolute():
     d = compare_numeric("v", np.array([1e6, 1e-9]), np.array([1e6 + 1.0, 2e-9]), TOL)
     assert not d.diverged  # rel 1e-6 for the first, abs 1e-9 for the second

@@ -9,8 +9,11 @@ from onnx import TensorProto, helper
 
 from harness.runtimes import SessionSettings, open_session
 
+import ml_dtypes
+
 ELEMENT_TYPES = {
     "float": (TensorProto.FLOAT, np.float32), "double": (TensorProto.DOUBLE, np.float64),
+    "float16": (TensorProto.FLOAT16, np.float16),
     "int8": (TensorProto.INT8, np.int8), "uint8": (TensorProto.UINT8, np.uint8),
     "int16": (TensorProto.INT16, np.int16), "int32": (TensorProto.INT32, np.int32),
     "int64": (TensorProto.INT64, np.int64), "bool": (TensorProto.BOOL, np.bool_),
@@ -18,27 +21,30 @@ ELEMENT_TYPES = {
 }
 
 
-@pytest.fixture(scope="module")
-def identity_model(tmp_path_factory):
+def identity_graph(types: dict, path):
     """One input per element type, each passed through Identity to an output of the same type."""
     nodes, inputs, outputs = [], [], []
-    for name, (proto, _) in ELEMENT_TYPES.items():
+    for name, (proto, _) in types.items():
         nodes.append(helper.make_node("Identity", [name], [f"{name}_out"]))
         inputs.append(helper.make_tensor_value_info(name, proto, [None, 1]))
         outputs.append(helper.make_tensor_value_info(f"{name}_out", proto, [None, 1]))
     model = helper.make_model(helper.make_graph(nodes, "identity", inputs, outputs),
                               opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
-    path = tmp_path_factory.mktemp("onnx") / "identity.onnx"
     onnx.save(model, str(path))
     return path
 
 
-def batch() -> pd.DataFrame:
+@pytest.fixture(scope="module")
+def identity_model(tmp_path_factory):
+    return identity_graph(ELEMENT_TYPES, tmp_path_factory.mktemp("onnx") / "identity.onnx")
+
+
+def batch(types=ELEMENT_TYPES) -> pd.DataFrame:
     rng = np.random.default_rng(0)
     rows = 64
     frame = {}
-    for name, (_, dtype) in ELEMENT_TYPES.items():
+    for name, (_, dtype) in types.items():
         if dtype is object:
             frame[name] = pd.Series([f"s{i}é" if i % 5 else "" for i in range(rows)], dtype=object)
         elif dtype is np.bool_:
@@ -48,8 +54,10 @@ def batch() -> pd.DataFrame:
             frame[name] = rng.integers(info.min, info.max, rows, dtype=dtype, endpoint=True)
         else:
             values = rng.normal(0, 1e3, rows).astype(dtype)
-            values[:4] = [np.finfo(dtype).max, np.finfo(dtype).tiny / 4, -0.0, np.nan]
-            frame[name] = values
+            info = ml_dtypes.finfo(dtype)
+            values[:4] = [info.max, info.tiny / 4, -0.0, np.nan]  # extreme, subnormal, signed zero, NaN
+            # the DataFrame holds them as float32 (pandas has no bfloat16); the feed casts them back exactly
+            frame[name] = values.astype(np.float32) if dtype is ml_dtypes.bfloat16 else values
     return pd.DataFrame(frame)
 
 
@@ -69,8 +77,20 @@ def test_every_element_type_round_trips_through_ort_java_exactly(identity_model)
             # bit-for-bit: compare the raw bytes (NaN and -0.0 included)
             assert actual.tobytes() == expected.tobytes(), name
         source = data[name.removesuffix("_out")].to_numpy().reshape(64, 1)
+        assert expected.dtype == ELEMENT_TYPES[name.removesuffix("_out")][1] or expected.dtype == object
         if expected.dtype != object:
             assert expected.tobytes() == source.astype(expected.dtype).tobytes(), name
+
+
+def test_bfloat16_crosses_both_onnx_runtimes_bit_for_bit(tmp_path):
+    types = {"bf16": (TensorProto.BFLOAT16, ml_dtypes.bfloat16), "f": (TensorProto.FLOAT, np.float32)}
+    model = identity_graph(types, tmp_path / "bf16.onnx")
+    data = batch(types)
+    python = {o.name: o.values for o in open_session("ort-python", model, SessionSettings()).run(data)}
+    java = {o.name: o.values for o in open_session("ort-java", model, SessionSettings()).run(data)}
+    assert python["bf16_out"].dtype == java["bf16_out"].dtype == ml_dtypes.bfloat16
+    assert java["bf16_out"].tobytes() == python["bf16_out"].tobytes()
+    assert python["bf16_out"].tobytes() == data["bf16"].to_numpy().astype(ml_dtypes.bfloat16).reshape(64, 1).tobytes()
 
 
 def test_both_onnx_runtimes_take_the_same_session_settings(identity_model):

@@ -11,16 +11,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+import ml_dtypes  # onnx's own dependency: numpy's bfloat16
+
 # ONNX element type -> numpy dtype, keyed by both sides' spellings (Python 'tensor(float)', Java 'FLOAT').
 ELEMENT_DTYPES = {
-    "float": np.float32, "double": np.float64, "float16": np.float16,
+    "float": np.float32, "double": np.float64, "float16": np.float16, "bfloat16": ml_dtypes.bfloat16,
     "int8": np.int8, "uint8": np.uint8, "int16": np.int16, "int32": np.int32, "int64": np.int64,
     "uint16": np.uint16, "uint32": np.uint32, "uint64": np.uint64,
     "bool": np.bool_, "string": object,
 }
 # The types ONNX Runtime Java can create input tensors of (it has no unsigned 16/32/64-bit ones).
 JAVA_ELEMENT_TYPES = {
-    "FLOAT": "float", "DOUBLE": "double", "FLOAT16": "float16", "INT8": "int8", "UINT8": "uint8",
+    "FLOAT": "float", "DOUBLE": "double", "FLOAT16": "float16", "BFLOAT16": "bfloat16", "INT8": "int8", "UINT8": "uint8",
     "INT16": "int16", "INT32": "int32", "INT64": "int64", "BOOL": "bool", "STRING": "string",
 }
 

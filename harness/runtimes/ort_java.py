@@ -53,7 +53,8 @@ class OrtJavaSession:
             if spec.element_type == "string":
                 data.append(self._utf8_blob(array, feed))
             else:
-                data.append(jpype.nio.convertToDirectBuffer(memoryview(array).cast("B")))
+                # as raw bytes: the buffer protocol has no format for bfloat16
+                data.append(jpype.nio.convertToDirectBuffer(memoryview(array.reshape(-1).view(np.uint8))))
         shapes = jpype.JArray(jpype.JLong, 2)(shapes)
         return (self._java_names, data, self._java_types, shapes), feed
 
