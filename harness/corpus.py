@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from harness.batch import records
 from harness.inputs import Column, to_frame
 from harness.report import jsonable, write_text
 
@@ -39,8 +40,13 @@ def _value(v):
 
 def save(corpus_dir: Path, check, cell) -> Path:
     example = cell.result.counterexample
-    names = [c.name for c in check.columns]
-    rows = example.batch[names].astype(object).where(example.batch[names].notna(), None).values.tolist()
+    tensors = rows = columns = None
+    if isinstance(example.batch, pd.DataFrame):
+        names = [c.name for c in check.columns]
+        rows = example.batch[names].astype(object).where(example.batch[names].notna(), None).values.tolist()
+        columns = [{"name": c.name, "type": c.type} for c in check.columns]
+    else:
+        tensors = records(example.batch)
     tolerance = check.config.tolerances.default
     folder = Path(corpus_dir) / slug(check.uri)
     entry = {
@@ -49,8 +55,9 @@ def save(corpus_dir: Path, check, cell) -> Path:
                      "opset_actual": cell.artifact.opset_actual,
                      "original_path": str(cell.artifact.path),
                      "path": _keep_artifact(Path(cell.artifact.path), folder)},
-        "columns": [{"name": c.name, "type": c.type} for c in check.columns],
+        "columns": columns,
         "rows": rows,
+        "tensors": tensors,
         "onnx_inputs": onnx_inputs(cell.artifact.path, example.batch) if cell.artifact.format == "onnx" else None,
         "expected": example.outputs.get("pyfunc", {}),
         "actual": example.outputs.get(cell.name, {}),
@@ -59,7 +66,7 @@ def save(corpus_dir: Path, check, cell) -> Path:
         "tolerance": {"atol": tolerance.atol, "rtol": tolerance.rtol},
     }
     text = json.dumps(jsonable(entry), indent=1, allow_nan=False)
-    digest = hashlib.sha256(json.dumps(jsonable(rows)).encode()).hexdigest()[:12]
+    digest = hashlib.sha256(json.dumps(jsonable(rows if rows is not None else tensors)).encode()).hexdigest()[:12]
     path = folder / f"{slug(cell.name)}-{digest}.json"
     write_text(path, text)
     return path
@@ -90,22 +97,48 @@ def onnx_inputs(path: Path, batch: pd.DataFrame) -> list[dict]:
             ((s, build_feed(batch, specs)[s.name]) for s in specs)]
 
 
-def load(corpus_dir: Path, model_uri: str, columns: list[Column]) -> list[pd.DataFrame]:
-    """Every saved counterexample of this model whose columns still match the signature, as batches."""
+def load(corpus_dir: Path, model_uri: str, columns: list[Column] | None, tensors=None) -> list:
+    """Every saved counterexample of this model that still fits its signature, as batches."""
     folder = Path(corpus_dir) / slug(model_uri)
     batches, seen = [], set()
-    names = [(c.name, c.type) for c in columns]
     for path in sorted(folder.glob("*.json")):
         try:
             entry = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError):
             continue
-        if entry.get("format") != SCHEMA or [(c["name"], c["type"]) for c in entry["columns"]] != names:
+        if entry.get("format") != SCHEMA:
             continue
-        key = json.dumps(entry["rows"])
+        key = json.dumps([entry.get("rows"), entry.get("tensors")])
         if key in seen:  # the same input broke several cells: replay it once
             continue
-        seen.add(key)
-        data = {c.name: [_value(row[i]) for row in entry["rows"]] for i, c in enumerate(columns)}
-        batches.append(to_frame(data, columns))
+        batch = _tensor_batch(entry, tensors) if tensors is not None else _row_batch(entry, columns)
+        if batch is not None:
+            seen.add(key)
+            batches.append(batch)
     return batches
+
+
+def _row_batch(entry: dict, columns: list[Column]):
+    if not entry.get("columns") or [(c["name"], c["type"]) for c in entry["columns"]] != [
+            (c.name, c.type) for c in columns]:
+        return None
+    return to_frame({c.name: [_value(row[i]) for row in entry["rows"]] for i, c in enumerate(columns)}, columns)
+
+
+def _tensor_batch(entry: dict, tensors) -> dict | None:
+    saved = entry.get("tensors") or {}
+    if sorted(saved) != sorted(t.name for t in tensors):
+        return None
+    out = {}
+    for tensor in tensors:
+        values = saved[tensor.name]
+        if values["dtype"] != str(tensor.dtype):
+            return None
+        out[tensor.name] = np.array(_floats(values["values"]), dtype=tensor.dtype).reshape(values["shape"])
+    return out
+
+
+def _floats(values):
+    if isinstance(values, list):
+        return [_floats(v) for v in values]
+    return _value(values)

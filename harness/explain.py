@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from harness import batch as batches
 from harness.runtimes import REFERENCE
 
 _MAX_SHOWN = 6
@@ -25,8 +26,9 @@ def describe_cell(cell) -> str:
         f"over {stats.examples} examples ({stats.rows} rows): max_abs={stats.max_abs:.3g} "
         f"max_rel={stats.max_rel:.3g} max_ulp={stats.max_ulp} mismatches={stats.mismatches} ties={stats.ties}"
     )
-    lines.append(f"minimal counterexample ({len(example.batch)} row{'s' if len(example.batch) != 1 else ''}):")
-    lines += ["  " + line for line in example.batch.to_string(index=False).splitlines()]
+    count = batches.rows(example.batch)
+    lines.append(f"minimal counterexample ({count} row{'s' if count != 1 else ''}):")
+    lines += ["  " + line for line in batches.describe(example.batch).splitlines()]
     if example.error:
         lines.append(f"{cell.runtime} raised where the reference did not: {example.error}")
     for d in example.divergences:

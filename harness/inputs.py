@@ -267,3 +267,68 @@ def read_data(path, columns: list[Column]) -> pd.DataFrame:
     if missing:
         raise SignatureError(f"--data {path}: lacks the signature's columns {missing}; it has {list(frame.columns)}")
     return frame[[c.name for c in columns]]
+
+
+# --- tensor signatures -----------------------------------------------------------------------------------------
+
+DYNAMIC_SIZES = (1, 2, 3, 7, 8, 9, 16, 17)  # batch size 1, small, and around the runtimes' blocking
+
+
+@dataclass(frozen=True)
+class TensorInput:
+    name: str
+    dtype: np.dtype
+    shape: tuple  # -1 marks a dynamic dimension
+    low: float = DEFAULT_RANGE[0]
+    high: float = DEFAULT_RANGE[1]
+
+
+def tensors_from_signature(signature, *, model_uri: str,
+                           value_range: tuple[float, float] | None = None) -> list[TensorInput]:
+    """The named tensors a tensor signature declares (a single unnamed tensor is called 'input')."""
+    specs = signature.inputs.inputs
+    if len(specs) > 1 and not signature.inputs.has_input_names():
+        raise SignatureError(f"{model_uri}: a signature with several tensors must name them (TensorSpec(name=...)).")
+    low, high = value_range or DEFAULT_RANGE
+    return [TensorInput(spec.name or "input", np.dtype(spec.type), tuple(spec.shape), low, high) for spec in specs]
+
+
+def tensor_elements(tensor: TensorInput, hunt: bool = True) -> st.SearchStrategy:
+    dtype = tensor.dtype
+    if dtype.kind == "f":
+        width = dtype.itemsize * 8
+        info = np.finfo(dtype)
+        low, high = max(tensor.low, float(info.min)), min(tensor.high, float(info.max))
+        values = st.floats(low, high, allow_nan=False, allow_infinity=False, width=width)
+        edges = [0.0, -0.0, float(info.smallest_subnormal), low, high]
+    elif dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        low, high = max(int(tensor.low), int(info.min)), min(int(tensor.high), int(info.max))
+        values = st.integers(low, high)
+        edges = [v for v in (0, 1, -1, low, high) if low <= v <= high]
+    elif dtype.kind == "b":
+        return st.booleans()
+    else:
+        return st.text(_LETTERS, max_size=8)
+    return st.one_of(values, st.sampled_from(edges)) if hunt else values
+
+
+@st.composite
+def tensor_batches(draw, tensors: list[TensorInput], *, hunt: bool = True) -> dict:
+    """Named arrays; each dynamic dimension is drawn once per batch and shared, by axis, by every input (so a
+    batch axis or a sequence axis agrees across inputs); shrinks toward batch size 1 and simple values."""
+    from hypothesis.extra.numpy import arrays
+
+    sizes: dict[int, int] = {}
+    batch = {}
+    for tensor in tensors:
+        shape = []
+        for axis, size in enumerate(tensor.shape):
+            if size == -1:
+                if axis not in sizes:
+                    sizes[axis] = draw(st.one_of(st.integers(1, 4), st.sampled_from(DYNAMIC_SIZES)) if hunt
+                                       else st.integers(1, 4))
+                size = sizes[axis]
+            shape.append(size)
+        batch[tensor.name] = draw(arrays(tensor.dtype, tuple(shape), elements=tensor_elements(tensor, hunt)))
+    return batch

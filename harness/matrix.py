@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from harness import batch as batches
 from harness import corpus, export, inputs, outputs, sklearn_model, source, structure
 from harness.artifacts import ONNX, Artifact, supplied
 from harness.attribution import attribute
@@ -78,8 +79,21 @@ class ModelCheck:
     error = None  # a ModelCheck resolved; see ModelFailure
 
     # --- what every cell shares, computed once -------------------------------------------------------------
+    @property
+    def uses_tensors(self) -> bool:
+        signature = self.model.signature
+        return bool(signature is not None and signature.inputs is not None and signature.inputs.is_tensor_spec())
+
     @cached_property
-    def columns(self) -> list[inputs.Column]:
+    def tensor_inputs(self) -> list[inputs.TensorInput]:
+        return inputs.tensors_from_signature(self.model.signature, model_uri=self.uri,
+                                             value_range=self.config.value_range)
+
+    @cached_property
+    def columns(self) -> list[inputs.Column] | None:
+        """The signature's columns (None for a tensor signature)."""
+        if self.uses_tensors:
+            return None
         categories = {}
         if self.model.flavor == "sklearn":
             sklearn_model.check_signature(self.model.native, self.model.signature, self.uri)
@@ -100,16 +114,20 @@ class ModelCheck:
     @cached_property
     def replay(self) -> list:
         """The corpus's counterexamples of this model, replayed before any new search."""
-        return corpus.load(self.config.corpus_dir, self.uri, self.columns) if self.config.corpus_dir else []
+        if not self.config.corpus_dir:
+            return []
+        return corpus.load(self.config.corpus_dir, self.uri, self.columns, self.tensor_inputs if self.uses_tensors
+                           else None)
 
     def batch_size_dependence(self, cell: Cell, example) -> dict:
         """Does the divergence depend on the batch? Each row of the counterexample run alone vs in its batch."""
-        if example.error or len(example.batch) < 2:
+        count = batches.rows(example.batch)
+        if example.error or count < 2:
             return {}
         run = self.runner(cell)
         try:
             together = run(example.batch)
-            alone = [run(example.batch.iloc[[i]].reset_index(drop=True)) for i in range(len(example.batch))]
+            alone = [run(batches.take_rows(example.batch, [i])) for i in range(count)]
         except (Exception, RuntimeFault):
             return {}
         for name, values in together.items():
@@ -123,6 +141,8 @@ class ModelCheck:
     @cached_property
     def observed(self):
         """Real rows: --data, else the model's logged input example (None when there are neither)."""
+        if self.uses_tensors:
+            return None
         if self.config.data_path:
             return inputs.read_data(self.config.data_path, self.columns)
         return self.model.input_example
@@ -155,6 +175,10 @@ class ModelCheck:
     @cached_property
     def strategy(self):
         """The hunting strategy (harness.inputs): edges, thresholds, boundary rows and real rows."""
+        if self.uses_tensors:
+            for artifact in self.artifacts:
+                export.export(artifact, self.model, None, self.work_dir)
+            return inputs.tensor_batches(self.tensor_inputs, hunt=self.config.hunt)
         names = [c.name for c in self.columns]
         boundary = structure.linear_boundary(self.model.native, names) if self.model.flavor == "sklearn" else None
         rows = None
@@ -167,6 +191,8 @@ class ModelCheck:
         """Export (if needed), open, search, and set the cell's status. Never raises for a cell's own failure."""
         try:
             columns = self.columns
+            if self.uses_tensors:
+                self.tensor_inputs
         except inputs.SignatureError as error:  # the model's own problem: every cell reports it
             cell.status, cell.reason = RUNTIME_ERROR, str(error)
             return cell
@@ -250,8 +276,8 @@ class ModelCheck:
                     raise RuntimeFault(f"{type(error).__name__}: {error}") from None
                 raise
             if cell.artifact.format == ONNX:
-                return outputs.from_onnx(spec, raw, len(batch))
-            return outputs.from_pmml(spec, raw, len(batch))
+                return outputs.from_onnx(spec, raw, batches.rows(batch))
+            return outputs.from_pmml(spec, raw, batches.rows(batch))
 
         return run
 

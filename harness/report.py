@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from harness.batch import records
 from harness.compare import HISTOGRAM_EDGES
 from harness.config import RunConfig
 
@@ -57,7 +58,7 @@ def java_versions() -> dict:
 
 def observed_share(batch: pd.DataFrame, observed: pd.DataFrame | None) -> dict | None:
     """Per numeric column, the share of the counterexample's rows inside the observed data's [min, max]."""
-    if observed is None:
+    if observed is None or not isinstance(batch, pd.DataFrame):
         return None
     shares = {}
     for column in batch.columns:
@@ -107,10 +108,6 @@ def cell_json(cell, observed: pd.DataFrame | None = None) -> dict:
             "outputs": example.outputs,
         }
     return entry
-
-
-def records(batch: pd.DataFrame) -> list[dict]:
-    return batch.astype(object).where(batch.notna(), None).to_dict(orient="records")
 
 
 def model_json(check) -> dict:

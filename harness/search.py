@@ -6,13 +6,13 @@ cells there are. When a cell disagrees, Hypothesis shrinks the batch to a minima
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Callable
 
 import pandas as pd
 from hypothesis import HealthCheck, Phase, assume, errors, example, given, seed, settings, target
 
+from harness import batch as batches
 from harness.compare import CellStats, OutputDivergence, Tolerances, compare
 
 
@@ -29,7 +29,7 @@ class Reference:
         self.first_rejection: str | None = None
 
     def outputs(self, batch: pd.DataFrame) -> dict:
-        key = batch_key(batch)
+        key = batches.key(batch)
         if key not in self._cache:
             try:
                 self._cache[key] = self._compute(batch)
@@ -40,12 +40,6 @@ class Reference:
         if isinstance(cached, Exception):
             raise ReferenceRejected(str(cached))
         return cached
-
-
-def batch_key(batch: pd.DataFrame) -> bytes:
-    digest = hashlib.sha256(pd.util.hash_pandas_object(batch, index=True).to_numpy().tobytes())
-    digest.update(repr(list(zip(batch.columns, map(str, batch.dtypes)))).encode())
-    return digest.digest()
 
 
 @dataclass
@@ -100,12 +94,12 @@ def search(run_cell: Callable[[pd.DataFrame], dict], reference: Reference, strat
         try:
             actual = run_cell(batch)
         except Exception as error:  # a runtime that raises where the reference does not has diverged
-            result.stats.add(len(batch), [])
+            result.stats.add(batches.rows(batch), [])
             result.first_divergence_at = result.first_divergence_at or result.stats.examples
             result.counterexample = Counterexample(batch, [], error=f"{type(error).__name__}: {error}")
             raise _Diverged(result.counterexample.error) from None
         divergences = compare(expected, actual, tolerances)
-        result.stats.add(len(batch), divergences, batch)
+        result.stats.add(batches.rows(batch), divergences, batch)
         # Climb toward the worst input, not only wait for one to cross the tolerance.
         target(tolerance_ratio(divergences, tolerances), label="divergence / tolerance")
         if any(d.diverged for d in divergences):

@@ -174,3 +174,22 @@ def test_onnx_flavor_model_runs_as_logged_and_at_converted_opsets(tmp_path, trac
     converted = cells["ort-java[onnx.version_converter-opset18]"]
     assert converted["opset_requested"] == 18 and converted["opset_actual"] == 18
     assert converted["status"] == "pass" and converted["examples"] == 20
+
+
+def test_tensor_signature_models_run_through_both_onnx_runtimes_at_converted_opsets(tmp_path, tracking_uri):
+    from fixtures.tensor_models import float16_scaler, log_onnx, two_in_two_out
+
+    two = log_onnx(two_in_two_out(), {"a": ("float32", (-1, 3)), "b": ("float32", (-1, -1))},
+                   {"y": ("float32", (-1, 2)), "s": ("float32", (-1, 1))})
+    half = log_onnx(float16_scaler(), {"h": ("float16", (-1, 4))}, {"y": ("float16", (-1, 4))})
+    run = run_harness(["--model-uri", two, "--model-uri", half, "--opsets", "13,18", "--max-examples", "25"],
+                      tmp_path, tracking_uri)
+    for index in (0, 1):
+        cells = run.cells(index)
+        for runtime in ("ort-python", "ort-java"):
+            assert cells[f"{runtime}[logged-opset15]"]["status"] == "pass"
+            up = cells[f"{runtime}[onnx.version_converter-opset18]"]
+            assert up["status"] == "pass" and (up["opset_requested"], up["opset_actual"]) == (18, 18)
+            down = cells[f"{runtime}[onnx.version_converter-opset13]"]
+            assert down["status"] == "export-failed" and "from opset 15 to 13" in down["reason"]
+    assert run.returncode == 1

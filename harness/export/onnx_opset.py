@@ -14,6 +14,13 @@ def export(source: Path, opset: int, path: Path) -> None:
     import onnx
     from onnx import version_converter
 
-    converted = version_converter.convert_version(onnx.load(str(source)), opset)
+    model = onnx.load(str(source))
+    declared = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+    try:
+        converted = version_converter.convert_version(model, opset)
+    except Exception as error:
+        direction = "down" if declared and opset < declared else "up"
+        raise RuntimeError(f"onnx's version converter could not move the graph {direction} from opset {declared} to "
+                           f"{opset} (no adapter for one of its ops there): {str(error).strip()[:300]}") from None
     onnx.checker.check_model(converted)
     path.write_bytes(converted.SerializeToString())

@@ -38,7 +38,10 @@ class FeedError(ValueError):
     pass
 
 
-def build_feed(batch: pd.DataFrame, inputs: list[InputSpec]) -> dict[str, np.ndarray]:
+def build_feed(batch, inputs: list[InputSpec]) -> dict[str, np.ndarray]:
+    """A DataFrame by the rules above; a dict of tensors by name (a single tensor also to a single input)."""
+    if isinstance(batch, dict):
+        return _tensor_feed(batch, inputs)
     columns = list(batch.columns)
     if len(inputs) == 1 and inputs[0].name not in columns:
         spec = inputs[0]
@@ -53,6 +56,16 @@ def build_feed(batch: pd.DataFrame, inputs: list[InputSpec]) -> dict[str, np.nda
         values = _cast(batch[spec.name].to_numpy(), spec)
         feed[spec.name] = values.reshape(len(batch), 1) if spec.rank != 1 else values.reshape(len(batch))
     return feed
+
+
+def _tensor_feed(batch: dict, inputs: list[InputSpec]) -> dict[str, np.ndarray]:
+    if len(inputs) == 1 and len(batch) == 1 and inputs[0].name not in batch:
+        return {inputs[0].name: _cast(next(iter(batch.values())), inputs[0])}
+    missing = [spec.name for spec in inputs if spec.name not in batch]
+    if missing:
+        raise FeedError(f"the ONNX graph has inputs {missing} that the model's signature does not name "
+                        f"({', '.join(batch)})")
+    return {spec.name: _cast(batch[spec.name], spec) for spec in inputs}
 
 
 def _cast(values: np.ndarray, spec: InputSpec) -> np.ndarray:
