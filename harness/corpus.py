@@ -4,7 +4,8 @@ on the next run, and loadable by a plain Java program (``java/.../ReplayCountere
 Layout: ``<corpus>/<model>/<cell>-<hash>.json``. One file (schema ``jvm-equivalence-counterexample`` v1):
   model_uri, cell, runtime, artifact {format, path (a copy beside the corpus file, relative to it), original_path,
   origin, exporter, opset_requested, opset_actual},
-  columns [{name, type}], rows [[value per column]] (null = missing; "nan", "inf", "-inf" for non-finite),
+  columns [{name, type}], rows [[value per column]] (null = missing; "nan", "inf", "-inf" for non-finite) for a
+  column signature, or tensors {name: {dtype, shape, values}} for a tensor signature,
   onnx_inputs [{name, element_type, shape, values (flattened, row-major)}] (ONNX cells: exactly what the runtime
   was fed), expected {output: values} (the reference), actual {output: values} (the cell), divergences [...],
   tolerance {atol, rtol}.
