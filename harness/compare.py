@@ -115,7 +115,12 @@ def compare_numeric(name, expected, actual, tolerance: Tolerance, nan_policy="eq
 
 
 def ulp_distance(actual: np.ndarray, expected: np.ndarray) -> np.ndarray:
-    """How many representable numbers apart, in the actual output's precision (float32 or float64)."""
+    """How many representable numbers apart, in the actual output's precision (float32 or float64; for
+    integers, every integer is a step)."""
+    if actual.dtype.kind in "iub" and expected.dtype.kind in "iubf":
+        with np.errstate(invalid="ignore"):
+            steps = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
+        return np.nan_to_num(steps, nan=0.0, posinf=0.0).astype(np.int64)
     dtype = np.float32 if actual.dtype == np.float32 else np.float64
     a = _ordered_ints(actual.astype(dtype))
     b = _ordered_ints(expected.astype(dtype))

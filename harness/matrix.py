@@ -89,6 +89,11 @@ class ModelCheck:
         return inputs.tensors_from_signature(self.model.signature, model_uri=self.uri,
                                              value_range=self.config.value_range)
 
+    @property
+    def export_inputs(self):
+        """What an exporter needs to know of the inputs: the tensors, or the columns."""
+        return self.tensor_inputs if self.uses_tensors else self.columns
+
     @cached_property
     def columns(self) -> list[inputs.Column] | None:
         """The signature's columns (None for a tensor signature)."""
@@ -177,7 +182,7 @@ class ModelCheck:
         """The hunting strategy (harness.inputs): edges, thresholds, boundary rows and real rows."""
         if self.uses_tensors:
             for artifact in self.artifacts:
-                export.export(artifact, self.model, None, self.work_dir)
+                export.export(artifact, self.model, self.tensor_inputs, self.work_dir)
             return inputs.tensor_batches(self.tensor_inputs, hunt=self.config.hunt)
         names = [c.name for c in self.columns]
         boundary = structure.linear_boundary(self.model.native, names) if self.model.flavor == "sklearn" else None
@@ -196,7 +201,7 @@ class ModelCheck:
         except inputs.SignatureError as error:  # the model's own problem: every cell reports it
             cell.status, cell.reason = RUNTIME_ERROR, str(error)
             return cell
-        export.export(cell.artifact, self.model, columns, self.work_dir)
+        export.export(cell.artifact, self.model, self.export_inputs, self.work_dir)
         if cell.artifact.error:
             failed = RUNTIME_ERROR if cell.artifact.origin == "supplied" else EXPORT_FAILED
             cell.status, cell.reason = failed, cell.artifact.error
@@ -288,7 +293,7 @@ class ModelCheck:
             if other.artifact.error or other.status in (EXPORT_FAILED, RUNTIME_ERROR):
                 continue
             try:
-                export.export(other.artifact, self.model, self.columns, self.work_dir)
+                export.export(other.artifact, self.model, self.export_inputs, self.work_dir)
                 if other.artifact.error:
                     continue
                 shown[other.name] = self.runner(other)(batch)

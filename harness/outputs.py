@@ -37,13 +37,18 @@ class OutputMismatch(ValueError):
 
 def reference_outputs(model, spec: OutputSpec, batch: pd.DataFrame) -> dict[str, np.ndarray]:
     """What the trained model computes: PyFunc's prediction, plus the native probabilities of a classifier."""
-    predicted = model.pyfunc.predict(batch)
     if spec.kind == "named":
+        # A PyTorch pyfunc takes its one tensor as an array; others take the dict of named tensors.
+        single = isinstance(batch, dict) and len(batch) == 1 and model.flavor == "pytorch"
+        predicted = model.pyfunc.predict(next(iter(batch.values())) if single else batch)
         if isinstance(predicted, dict):
             return {name: np.asarray(v) for name, v in predicted.items()}
         if isinstance(predicted, pd.DataFrame):
             return {name: np.stack(predicted[name].to_numpy()) for name in predicted.columns}
-        return {"output": np.asarray(predicted)}
+        from harness.export.torch_onnx import output_names
+
+        return {output_names(model.signature)[0]: np.asarray(predicted)}
+    predicted = model.pyfunc.predict(batch)
     predicted = np.asarray(predicted)
     if spec.kind == "regressor":
         return {PREDICTION: _squeeze_rows(predicted, len(batch))}

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 # The flavors the harness can export from, in order of preference; any model with a pyfunc flavor is a reference.
-SUPPORTED_FLAVORS = ("sklearn", "onnx")
+SUPPORTED_FLAVORS = ("sklearn", "onnx", "pytorch")
 _URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")  # runs:, models:, file:, s3:, ... (not a drive letter)
 
 
@@ -55,6 +55,10 @@ class ModelUnderTest:
                 import onnx
 
                 self._native = onnx.load(str(self.local_dir / self.flavor_conf["data"]))
+            elif self.flavor == "pytorch":
+                import mlflow.pytorch
+
+                self._native = mlflow.pytorch.load_model(str(self.local_dir))
         return self._native
 
     @property

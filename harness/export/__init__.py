@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.artifacts import ONNX, PMML, Artifact, declared_onnx_opset
-from harness.export import onnx_opset, sklearn_onnx, sklearn_pmml
+from harness.export import onnx_opset, sklearn_onnx, sklearn_pmml, torch_onnx
 
 # ONNX Runtime 1.29 loads default-domain opsets up to 26; skl2onnx 1.20 is tested up to 22.
 ORT_MAX_OPSET = 26
@@ -17,6 +17,8 @@ OLDEST_SWEPT_OPSET = 13  # the oldest opset current exporters default to; older 
 
 def default_opsets(flavor: str) -> list[int]:
     """The sweep used when --opsets is not given: every opset both the exporter and onnxruntime support."""
+    if flavor == "pytorch":
+        return [13, 17, 18, 20]  # two exporters each: a representative sweep (dynamo builds at 18)
     if flavor == "sklearn":
         import skl2onnx
 
@@ -35,6 +37,9 @@ def planned_artifacts(model, opsets: list[int], formats: set[str]) -> list[Artif
         if ONNX in formats:
             planned += [Artifact(format=ONNX, origin="exported", exporter=onnx_opset.exporter_name(),
                                  opset_requested=opset) for opset in opsets]
+    elif model.flavor == "pytorch" and ONNX in formats:
+        planned += [Artifact(format=ONNX, origin="exported", exporter=torch_onnx.exporter_name(kind),
+                             opset_requested=opset) for opset in opsets for kind in torch_onnx.EXPORTERS]
     elif model.flavor == "sklearn":
         if ONNX in formats:
             planned += [Artifact(format=ONNX, origin="exported", exporter=sklearn_onnx.exporter_name(),
@@ -44,18 +49,22 @@ def planned_artifacts(model, opsets: list[int], formats: set[str]) -> list[Artif
     return planned
 
 
-def export(artifact: Artifact, model, columns, out_dir: Path) -> None:
-    """Run the artifact's exporter, filling in ``path`` and ``opset_actual``, or ``error`` when it fails."""
+def export(artifact: Artifact, model, inputs, out_dir: Path) -> None:
+    """Run the artifact's exporter (``inputs``: the signature's columns or tensors), filling in ``path`` and
+    ``opset_actual``, or ``error`` when it fails."""
     if artifact.origin != "exported" or artifact.path is not None or artifact.error:
         return
     path = out_dir / f"{artifact.label}.{artifact.format}"
     try:
         if model.flavor == "onnx":
             onnx_opset.export(model.onnx_path, artifact.opset_requested, path)
+        elif model.flavor == "pytorch":
+            kind = artifact.exporter.split()[0].removeprefix("torch.onnx-")
+            torch_onnx.export(model.native, inputs, model.signature, artifact.opset_requested, path, kind)
         elif artifact.format == ONNX:
-            sklearn_onnx.export(model.native, columns, artifact.opset_requested, path)
+            sklearn_onnx.export(model.native, inputs, artifact.opset_requested, path)
         else:
-            sklearn_pmml.export(model.native, columns, path)
+            sklearn_pmml.export(model.native, inputs, path)
     except Exception as error:  # any converter failure is this artifact's result, never the run's crash
         artifact.error = f"{type(error).__name__}: {error}".strip()
         return

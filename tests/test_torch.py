@@ -1,0 +1,63 @@
+"""PyTorch models through the same matrix: both torch.onnx exporters at several opsets, ort-python and ort-java,
+requested vs declared opsets, dynamic dimensions, and an exporter that computes something else on part of the
+input domain."""
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("torch", reason="the dl extra (torch, onnxscript) is installed by `make setup`")
+
+from fixtures.torch_models import log_torch  # noqa: E402
+from tests.conftest import run_harness  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def torch_models(registry_uri):
+    from tests.conftest import use_registry
+
+    use_registry(registry_uri)
+    return {name: log_torch(name, "pickle") for name in ("mlp", "cnn", "gru", "floor-divide")} | {
+        "mlp-pt2": log_torch("mlp", "pt2")}
+
+
+def test_mlp_cnn_and_gru_agree_across_exporters_opsets_and_runtimes(tmp_path, tracking_uri, torch_models):
+    run = run_harness([arg for name in ("mlp", "cnn", "gru") for arg in ("--model-uri", torch_models[name])]
+                      + ["--opsets", "13,18", "--max-examples", "15"], tmp_path, tracking_uri)
+    for index in range(3):
+        cells = run.cells(index)
+        assert len(cells) == 8  # 2 opsets x 2 exporters x 2 runtimes
+        for name, cell in cells.items():
+            assert cell["status"] == "pass", (index, name, cell["reason"])
+            assert cell["artifact"]["exporter"].startswith(("torch.onnx-torchscript", "torch.onnx-dynamo"))
+        assert cells["ort-java[torch.onnx-torchscript-opset13]"]["opset_actual"] == 13
+        # the dynamo exporter builds at 18 and converts: the report shows what the file declares
+        assert cells["ort-java[torch.onnx-dynamo-opset13]"]["opset_actual"] in (13, 18)
+    assert run.returncode == 0, run.output
+
+
+def test_pt2_model_is_checked_through_the_dynamo_exporter_and_the_torchscript_limit_is_explained(
+        tmp_path, tracking_uri, torch_models):
+    run = run_harness(["--model-uri", torch_models["mlp-pt2"], "--opsets", "18", "--max-examples", "15"],
+                      tmp_path, tracking_uri)
+    cells = run.cells()
+    assert cells["ort-java[torch.onnx-dynamo-opset18]"]["status"] == "pass"
+    traced = cells["ort-java[torch.onnx-torchscript-opset18]"]
+    assert traced["status"] == "export-failed" and 'serialization_format="pickle"' in traced["reason"]
+
+
+def test_torchscript_exporter_truncates_integer_floor_division_on_negative_numbers(tmp_path, tracking_uri,
+                                                                                 torch_models):
+    run = run_harness(["--model-uri", torch_models["floor-divide"], "--opsets", "17", "--max-examples", "50",
+                       "--no-corpus"], tmp_path, tracking_uri)
+    cells = run.cells()
+    for runtime in ("ort-python", "ort-java"):
+        traced = cells[f"{runtime}[torch.onnx-torchscript-opset17]"]
+        assert traced["status"] == "diverged", traced
+        values = [v for row in traced["counterexample"]["inputs"]["input"]["values"] for v in row]
+        assert any(v < 0 and v % 3 for v in values), values  # a negative number not divisible by 3
+        assert cells[f"{runtime}[torch.onnx-dynamo-opset17]"]["status"] == "pass"
+    assert cells["ort-java[torch.onnx-torchscript-opset17]"]["attribution"]["kind"] == "conversion"
+
+    restricted = run_harness(["--model-uri", torch_models["floor-divide"], "--opsets", "17", "--max-examples", "50",
+                              "--value-range", "0,1000", "--no-corpus"], tmp_path, tracking_uri)
+    assert restricted.returncode == 0 and {c["status"] for c in restricted.cells().values()} == {"pass"}
