@@ -4,7 +4,8 @@ Numeric outputs: an element mismatches when it is outside both tolerances, as in
 ``abs > atol and rel > rtol`` with ``abs = |actual - reference|`` and ``rel = abs / |reference|``.
 Defaults atol = rtol = 1e-5 (Polygraphy's). NaN policy ``equal`` (default): NaN where the reference has NaN
 agrees, NaN anywhere else mismatches; ``fail``: every NaN in the runtime's output mismatches.
-ULP distance is counted in the runtime's precision (float32 outputs in float32 steps).
+ULP distance is counted in the runtime's precision (float32 outputs in float32 steps). The reported ``max_rel``
+leaves out elements whose reference is smaller than atol, where relative error means nothing.
 
 Labels must be equal, except on a *tie*: the reference's two highest probabilities are within tolerance of
 each other, so either label is right. Ties are counted, never failures.
@@ -98,6 +99,9 @@ def compare_numeric(name, expected, actual, tolerance: Tolerance, nan_policy="eq
         abs_diff = np.where(np.isnan(abs_diff), np.inf, abs_diff)  # NaN against anything else
         rel_diff = abs_diff / np.maximum(np.abs(np.nan_to_num(ref)), _TINY)
         rel_diff = np.where(abs_diff == 0, 0.0, rel_diff)
+        # Reported max_rel: only where the reference is at least atol in magnitude. Near zero a relative error
+        # is noise (1e-45 against 0 is "1e262 times"); those elements are judged by atol, as the rule says.
+        meaningful_rel = np.where(np.abs(np.nan_to_num(ref)) >= max(tolerance.atol, _TINY), rel_diff, 0.0)
         bad = ~tolerance.close(abs_diff, np.nan_to_num(ref))
     if nan_policy == "fail":
         bad |= np.isnan(act)
@@ -106,7 +110,7 @@ def compare_numeric(name, expected, actual, tolerance: Tolerance, nan_policy="eq
     finite = abs_diff[np.isfinite(abs_diff)]
     return OutputDivergence(
         name, "numeric", int(expected.size), int(bad.sum()),
-        max_abs=float(abs_diff.max(initial=0.0)), max_rel=float(rel_diff.max(initial=0.0)),
+        max_abs=float(abs_diff.max(initial=0.0)), max_rel=float(meaningful_rel.max(initial=0.0)),
         max_ulp=int(ulps.max(initial=0)),
         worst_row=worst[0] if worst else None, worst_index=worst,
         mean_abs=float(finite.mean()) if finite.size else None,

@@ -20,15 +20,24 @@ LABEL, PROBABILITIES, PREDICTION = "label", "probabilities", "prediction"
 class OutputSpec:
     kind: str  # "classifier", "regressor" or "named"
     classes: tuple | None = None
+    names: tuple = ()  # "named": the reference's output names, in order
 
     @classmethod
     def of(cls, model) -> "OutputSpec":
         if model.flavor != "sklearn":
-            return cls("named")
+            return cls("named", names=tuple(output_names(model.signature)))
         estimator = model.native
         if sklearn_model.is_classifier(estimator):
             return cls("classifier", tuple(sklearn_model.classes(estimator).tolist()))
         return cls("regressor")
+
+
+def output_names(signature) -> list[str]:
+    """The graph's output names: the signature's, else 'output' (or output_0, output_1, ... for several)."""
+    specs = signature.outputs.inputs if signature is not None and signature.outputs is not None else []
+    if specs and all(s.name for s in specs):
+        return [s.name for s in specs]
+    return ["output"] if len(specs) <= 1 else [f"output_{i}" for i in range(len(specs))]
 
 
 class OutputMismatch(ValueError):
@@ -39,14 +48,12 @@ def reference_outputs(model, spec: OutputSpec, batch: pd.DataFrame) -> dict[str,
     """What the trained model computes: PyFunc's prediction, plus the native probabilities of a classifier."""
     if spec.kind == "named":
         # A PyTorch pyfunc takes its one tensor as an array; others take the dict of named tensors.
-        single = isinstance(batch, dict) and len(batch) == 1 and model.flavor == "pytorch"
+        single = isinstance(batch, dict) and len(batch) == 1 and model.flavor in ("pytorch", "keras")
         predicted = model.pyfunc.predict(next(iter(batch.values())) if single else batch)
         if isinstance(predicted, dict):
             return {name: np.asarray(v) for name, v in predicted.items()}
         if isinstance(predicted, pd.DataFrame):
             return {name: np.stack(predicted[name].to_numpy()) for name in predicted.columns}
-        from harness.export.torch_onnx import output_names
-
         return {output_names(model.signature)[0]: np.asarray(predicted)}
     predicted = model.pyfunc.predict(batch)
     predicted = np.asarray(predicted)
@@ -61,7 +68,10 @@ def reference_outputs(model, spec: OutputSpec, batch: pd.DataFrame) -> dict[str,
 def from_onnx(spec: OutputSpec, raw: list[RawOutput], rows: int) -> dict[str, np.ndarray]:
     """skl2onnx's convention, by position and type: a label tensor then a probability tensor (or ZipMap)."""
     if spec.kind == "named":
-        return {r.name: r.values for r in raw}
+        by_name = {r.name: r.values for r in raw}
+        if spec.names and not set(spec.names) <= set(by_name) and len(spec.names) == len(raw):
+            return {name: r.values for name, r in zip(spec.names, raw)}  # an exporter's own names: by position
+        return by_name
     floats = [r for r in raw if r.keys is not None or r.values.dtype.kind == "f"]
     if spec.kind == "regressor":
         if not floats:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 # The flavors the harness can export from, in order of preference; any model with a pyfunc flavor is a reference.
-SUPPORTED_FLAVORS = ("sklearn", "onnx", "pytorch")
+SUPPORTED_FLAVORS = ("sklearn", "onnx", "pytorch", "keras")
 _URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")  # runs:, models:, file:, s3:, ... (not a drive letter)
 
 
@@ -40,6 +40,11 @@ class ModelUnderTest:
         if self._pyfunc is None:
             import mlflow.pyfunc
 
+            if self.flavor == "keras":  # Keras prints a progress bar on every predict otherwise
+                import keras
+
+                keras.utils.disable_interactive_logging()
+
             self._pyfunc = mlflow.pyfunc.load_model(str(self.local_dir))
         return self._pyfunc
 
@@ -59,6 +64,10 @@ class ModelUnderTest:
                 import mlflow.pytorch
 
                 self._native = mlflow.pytorch.load_model(str(self.local_dir))
+            elif self.flavor == "keras":
+                import mlflow.keras
+
+                self._native = mlflow.keras.load_model(str(self.local_dir))
         return self._native
 
     @property

@@ -30,6 +30,11 @@ def test_tensor_statistics_say_how_the_error_is_spread_and_where_the_worst_is():
     assert np.isclose(d.mean_abs, 0.51 / 24) and 0.01 <= d.p99_abs <= 0.5
 
 
+def test_relative_error_near_zero_is_not_reported_as_huge():
+    d = compare_numeric("p", np.array([0.0, 2.0]), np.array([1.4e-45, 2.0 + 2e-6]), TOL)
+    assert not d.diverged and np.isclose(d.max_rel, 1e-6)
+
+
 def test_large_values_pass_on_relative_tolerance_and_small_on_absolute():
     d = compare_numeric("v", np.array([1e6, 1e-9]), np.array([1e6 + 1.0, 2e-9]), TOL)
     assert not d.diverged  # rel 1e-6 for the first, abs 1e-9 for the second

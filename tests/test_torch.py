@@ -1,4 +1,4 @@
-"""PyTorch models through the same matrix: both torch.onnx exporters at several opsets, ort-python and ort-java,
+"""PyTorch and Keras 3 models through the same matrix: both torch.onnx exporters at several opsets, ort-python and ort-java,
 requested vs declared opsets, dynamic dimensions, and an exporter that computes something else on part of the
 input domain."""
 from __future__ import annotations
@@ -61,3 +61,17 @@ def test_torchscript_exporter_truncates_integer_floor_division_on_negative_numbe
     restricted = run_harness(["--model-uri", torch_models["floor-divide"], "--opsets", "17", "--max-examples", "50",
                               "--value-range", "0,1000", "--no-corpus"], tmp_path, tracking_uri)
     assert restricted.returncode == 0 and {c["status"] for c in restricted.cells().values()} == {"pass"}
+
+
+def test_keras_3_model_through_tf2onnx_at_each_opset(tmp_path, tracking_uri):
+    pytest.importorskip("tf2onnx")
+    from fixtures.torch_models import log_keras
+
+    run = run_harness(["--model-uri", log_keras(), "--opsets", "13,17", "--max-examples", "15"], tmp_path,
+                      tracking_uri)
+    cells = run.cells()
+    assert run.returncode == 0, run.output
+    assert set(cells) == {f"{r}[tf2onnx-opset{o}]" for r in ("ort-python", "ort-java") for o in (13, 17)}
+    for cell in cells.values():
+        assert cell["status"] == "pass" and cell["opset_requested"] == cell["opset_actual"]
+        assert cell["artifact"]["exporter"].startswith("tf2onnx ")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.outputs import output_names
+
 EXPORTERS = {"torchscript": False, "dynamo": True}
 EXAMPLE_DYNAMIC_SIZE = 3  # a dynamic dimension's size in the example inputs (not 0 or 1, which torch specialises)
 
@@ -15,14 +17,6 @@ def exporter_name(kind: str) -> str:
     import torch
 
     return f"torch.onnx-{kind} {torch.__version__.split('+')[0]}"
-
-
-def output_names(signature) -> list[str]:
-    """The graph's output names: the signature's, else 'output' (or output_0, output_1, ... for several)."""
-    specs = signature.outputs.inputs if signature is not None and signature.outputs is not None else []
-    if specs and all(s.name for s in specs):
-        return [s.name for s in specs]
-    return ["output"] if len(specs) <= 1 else [f"output_{i}" for i in range(len(specs))]
 
 
 def export(module, tensors, signature, opset: int, path: Path, kind: str) -> None:
