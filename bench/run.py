@@ -82,10 +82,63 @@ def main() -> int:
                                                  "ratio": through / inside, "ort_python_via_harness_s": python_time}
         print(f"{size:>6}{inside * 1e6:>12.1f}us{through * 1e6:>12.1f}us{through / inside:>8.2f}"
               f"{python_time * 1e6:>12.1f}us")
+    results["tensor_model"] = tensor_model_bench(work)
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(json.dumps(results, indent=2))
     print(f"\nresults: {OUT}")
     return 0
+
+
+def tensor_model_bench(work: Path) -> dict:
+    """A PyTorch MLP ([batch, 6] float32 -> [batch, 3]) exported with the TorchScript exporter: samples per second
+    per runtime and the bridge overhead, at batch sizes 1, 64 and 4096."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        print("\ntensor model: skipped (the dl extra, with torch, is not installed)")
+        return {}
+    import mlflow.pytorch
+    import numpy as np
+
+    from fixtures.torch_models import EXAMPLES, _modules
+    from harness import outputs
+    from harness.export import torch_onnx
+    from harness.inputs import tensors_from_signature
+    from harness.runtimes import SessionSettings, open_session
+    from harness.source import resolve
+
+    module = _modules()["mlp"]().eval()
+    example, _ = EXAMPLES["mlp"]
+    from mlflow.models.signature import ModelSignature
+    from mlflow.types import Schema, TensorSpec
+
+    signature = ModelSignature(inputs=Schema([TensorSpec(np.dtype("float32"), (-1, 6))]),
+                               outputs=Schema([TensorSpec(np.dtype("float32"), (-1, 3))]))
+    mlflow.pytorch.save_model(module, str(work / "mlp"), signature=signature, pip_requirements=["torch"],
+                              serialization_format="pickle")
+    model = resolve(str(work / "mlp"))
+    tensors = tensors_from_signature(model.signature, model_uri="mlp")
+    torch_onnx.export(model.native, tensors, model.signature, 17, work / "mlp.onnx", "torchscript")
+    spec = outputs.OutputSpec.of(model)
+    sessions = {"pyfunc": lambda b: outputs.reference_outputs(model, spec, b),
+                "ort-python": open_session("ort-python", work / "mlp.onnx", SessionSettings()).run,
+                "ort-java": open_session("ort-java", work / "mlp.onnx", SessionSettings()).run}
+    java = open_session("ort-java", work / "mlp.onnx", SessionSettings())
+    rng = np.random.default_rng(0)
+    print("\ntensor model (PyTorch MLP 6-16-3, TorchScript export, opset 17): samples per second, bridge overhead")
+    print(f"{'batch':>6}{'pyfunc':>12}{'ort-python':>12}{'ort-java':>12}{'java inside':>13}{'via harness':>13}{'ratio':>8}")
+    out = {}
+    for size in BRIDGE_BATCHES:
+        batch = {"input": rng.normal(size=(size, 6)).astype(np.float32)}
+        repeats = 200 if size < 1000 else 30
+        rates = {name: size / median_seconds(lambda: run(batch), repeats) for name, run in sessions.items()}
+        inside = statistics.median(java.time_inside_java(batch, repeats)) / 1e9
+        through = median_seconds(lambda: java.run(batch), repeats)
+        out[str(size)] = {"samples_per_second": rates, "inside_java_s": inside, "via_harness_s": through,
+                          "ratio": through / inside}
+        print(f"{size:>6}{rates['pyfunc']:>12,.0f}{rates['ort-python']:>12,.0f}{rates['ort-java']:>12,.0f}"
+              f"{inside * 1e6:>11.1f}us{through * 1e6:>11.1f}us{through / inside:>8.2f}")
+    return out
 
 
 if __name__ == "__main__":
