@@ -25,7 +25,10 @@ class OutputSpec:
     @classmethod
     def of(cls, model) -> "OutputSpec":
         if model.flavor != "sklearn":
-            return cls("named", names=tuple(output_names(model.signature)))
+            # PyTorch and Keras pyfuncs return an unnamed array, called by the signature (harness.outputs.
+            # output_names); an onnx-flavor pyfunc returns the graph's own names, so nothing is renamed.
+            invented = model.flavor in ("pytorch", "keras")
+            return cls("named", names=tuple(output_names(model.signature)) if invented else ())
         estimator = model.native
         if sklearn_model.is_classifier(estimator):
             return cls("classifier", tuple(sklearn_model.classes(estimator).tolist()))

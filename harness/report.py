@@ -21,7 +21,7 @@ from harness.config import RunConfig
 
 SCHEMA_VERSION = 1
 PYTHON_PACKAGES = ("mlflow", "scikit-learn", "skl2onnx", "sklearn2pmml", "onnx", "onnxruntime", "numpy",
-                   "pandas", "hypothesis", "JPype1")
+                   "pandas", "hypothesis", "JPype1", "torch", "onnxscript", "tensorflow-cpu", "keras", "tf2onnx")
 
 
 def versions() -> dict:

@@ -107,7 +107,7 @@ def resolve(uri: str, tracking_uri: str | None = None) -> ModelUnderTest:
         others = sorted(set(model.flavors) - {"python_function"})
         what = f"flavor(s) {', '.join(others)} are" if others else "a custom python_function model (no native flavor) is"
         raise ModelSourceError(
-            f"{uri}: {what} not supported; the harness exports from the {' and '.join(SUPPORTED_FLAVORS)} flavors. "
+            f"{uri}: {what} not supported; the harness exports from the {', '.join(SUPPORTED_FLAVORS)} flavors. "
             "Log the model with one of those flavors."
         )
     flavor_conf = model.flavors[flavor]

@@ -26,9 +26,13 @@ def tracking_uri(registry_uri) -> str:
 
 
 def use_registry(uri: str) -> str:
+    """Point MLflow at ``uri``, with run artifacts beside the database (never in the working directory)."""
     import mlflow
 
     mlflow.set_tracking_uri(uri)
+    if mlflow.get_experiment_by_name("harness-tests") is None:
+        database = Path(uri.removeprefix("sqlite:///"))
+        mlflow.create_experiment("harness-tests", artifact_location=(database.parent / "artifacts").as_uri())
     mlflow.set_experiment("harness-tests")
     return uri
 
