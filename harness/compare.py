@@ -85,7 +85,8 @@ def compare(reference: dict, actual: dict, tolerances: Tolerances) -> list[Outpu
 
 def compare_numeric(name, expected, actual, tolerance: Tolerance, nan_policy="equal") -> OutputDivergence:
     if expected.shape != actual.shape:
-        if expected.size != actual.size:
+        # [N] and [N, 1] are the same values; [2, 3] and [3, 2] are not
+        if np.squeeze(expected).shape != np.squeeze(actual).shape:
             return OutputDivergence(name, "shape", expected.size, expected.size,
                                     detail=f"shape {actual.shape}, reference {expected.shape}")
         actual = actual.reshape(expected.shape)

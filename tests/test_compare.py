@@ -85,6 +85,8 @@ def test_missing_output_and_wrong_shape_diverge():
     assert not results["label"].diverged
     d = compare_numeric("p", np.zeros((2, 2)), np.zeros(3), TOL)
     assert d.kind == "shape" and d.diverged
+    assert compare_numeric("t", np.zeros((2, 3)), np.zeros((3, 2)), TOL).kind == "shape"
+    assert not compare_numeric("v", np.zeros(4), np.zeros((4, 1)), TOL).diverged
 
 
 def test_per_output_tolerance_overrides_default():

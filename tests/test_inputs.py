@@ -124,3 +124,22 @@ def test_boundary_rows_lie_on_the_decision_boundary():
     hits = []
     check()
     assert any(hits)
+
+
+def test_tensor_batches_vary_dynamic_dimensions_and_share_them_by_axis():
+    from harness.inputs import TensorInput, tensor_batches
+
+    tensors = [TensorInput("seq", np.dtype("float32"), (-1, -1, 3)), TensorInput("mask", np.dtype("bool"), (-1, -1)),
+               TensorInput("h", np.dtype("float16"), (-1, 4))]
+    batch_sizes, lengths = set(), set()
+
+    @settings(max_examples=80, deadline=None)
+    @given(batch=tensor_batches(tensors))
+    def check(batch):
+        assert batch["seq"].shape[:2] == batch["mask"].shape and batch["h"].shape[0] == batch["seq"].shape[0]
+        assert batch["seq"].shape[2] == 3 and batch["h"].dtype == np.float16 and batch["mask"].dtype == bool
+        batch_sizes.add(batch["seq"].shape[0])
+        lengths.add(batch["seq"].shape[1])
+
+    check()
+    assert 1 in batch_sizes and max(batch_sizes) > 1 and len(lengths) > 2

@@ -113,3 +113,20 @@ def test_ort_java_refuses_unsigned_wide_inputs_as_a_reason_to_skip(tmp_path):
         open_session("ort-java", tmp_path / "u16.onnx", SessionSettings())
     data = pd.DataFrame({"u": np.array([0, 65535], dtype=np.uint16)})
     assert open_session("ort-python", tmp_path / "u16.onnx", SessionSettings()).run(data)[0].values.tolist() == [[0], [65535]]
+
+
+def test_zipmap_sequence_of_maps_output_crosses_the_bridge(tmp_path):
+    """skl2onnx's default classifier output (a sequence of maps) through ONNX Runtime Java equals Python's."""
+    from skl2onnx import to_onnx
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3)).astype(np.float32)
+    model = LogisticRegression().fit(X, np.where(X[:, 0] > 0, 7, 3))
+    onnx.save(to_onnx(model, X[:1], target_opset=17), str(tmp_path / "zipmap.onnx"))
+    data = pd.DataFrame(X[:9], columns=["a", "b", "c"])
+    python = open_session("ort-python", tmp_path / "zipmap.onnx", SessionSettings()).run(data)
+    java = open_session("ort-java", tmp_path / "zipmap.onnx", SessionSettings()).run(data)
+    assert python[1].keys == java[1].keys == ["3", "7"]
+    np.testing.assert_array_equal(python[1].values, java[1].values)
+    np.testing.assert_array_equal(python[0].values, java[0].values)
