@@ -100,7 +100,7 @@ def tensor_model_bench(work: Path) -> dict:
     import mlflow.pytorch
     import numpy as np
 
-    from fixtures.torch_models import EXAMPLES, _modules
+    from fixtures.dl_models import EXAMPLES, _modules
     from harness import outputs
     from harness.export import torch_onnx
     from harness.inputs import tensors_from_signature

@@ -27,7 +27,7 @@ class OutputSpec:
         if model.flavor != "sklearn":
             # PyTorch and Keras pyfuncs return an unnamed array, called by the signature (harness.outputs.
             # output_names); an onnx-flavor pyfunc returns the graph's own names, so nothing is renamed.
-            invented = model.flavor in ("pytorch", "keras")
+            invented = model.flavor in ("pytorch", "keras", "tensorflow")
             return cls("named", names=tuple(output_names(model.signature)) if invented else ())
         estimator = model.native
         if sklearn_model.is_classifier(estimator):
@@ -51,7 +51,7 @@ def reference_outputs(model, spec: OutputSpec, batch: pd.DataFrame) -> dict[str,
     """What the trained model computes: PyFunc's prediction, plus the native probabilities of a classifier."""
     if spec.kind == "named":
         # A PyTorch pyfunc takes its one tensor as an array; others take the dict of named tensors.
-        single = isinstance(batch, dict) and len(batch) == 1 and model.flavor in ("pytorch", "keras")
+        single = isinstance(batch, dict) and len(batch) == 1 and model.flavor in ("pytorch", "keras", "tensorflow")
         predicted = model.pyfunc.predict(next(iter(batch.values())) if single else batch)
         if isinstance(predicted, dict):
             return {name: np.asarray(v) for name, v in predicted.items()}

@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 # The flavors the harness can export from, in order of preference; any model with a pyfunc flavor is a reference.
-SUPPORTED_FLAVORS = ("sklearn", "onnx", "pytorch", "keras")
+SUPPORTED_FLAVORS = ("sklearn", "onnx", "pytorch", "keras", "tensorflow")
+KERAS_FLAVORS = ("keras", "tensorflow")  # both hold a Keras 3 model here; exported alike with tf2onnx
 _URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")  # runs:, models:, file:, s3:, ... (not a drive letter)
 
 
@@ -40,7 +41,7 @@ class ModelUnderTest:
         if self._pyfunc is None:
             import mlflow.pyfunc
 
-            if self.flavor == "keras":  # Keras prints a progress bar on every predict otherwise
+            if self.flavor in KERAS_FLAVORS:  # Keras prints a progress bar on every predict otherwise
                 import keras
 
                 keras.utils.disable_interactive_logging()
@@ -68,6 +69,10 @@ class ModelUnderTest:
                 import mlflow.keras
 
                 self._native = mlflow.keras.load_model(str(self.local_dir))
+            elif self.flavor == "tensorflow":
+                import mlflow.tensorflow
+
+                self._native = mlflow.tensorflow.load_model(str(self.local_dir))
         return self._native
 
     @property

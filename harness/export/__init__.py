@@ -9,6 +9,7 @@ from pathlib import Path
 
 from harness.artifacts import ONNX, PMML, Artifact, declared_onnx_opset
 from harness.export import onnx_opset, sklearn_onnx, sklearn_pmml, tf_onnx, torch_onnx
+from harness.source import KERAS_FLAVORS
 
 # ONNX Runtime 1.29 loads default-domain opsets up to 26; skl2onnx 1.20 is tested up to 22.
 ORT_MAX_OPSET = 26
@@ -19,7 +20,7 @@ def default_opsets(flavor: str) -> list[int]:
     """The sweep used when --opsets is not given: every opset both the exporter and onnxruntime support."""
     if flavor == "pytorch":
         return [13, 17, 18, 20]  # two exporters each: a representative sweep (dynamo builds at 18)
-    if flavor == "keras":
+    if flavor in KERAS_FLAVORS:
         return [13, 15, 17, 18]  # tf2onnx 1.17's range
     if flavor == "sklearn":
         import skl2onnx
@@ -42,7 +43,7 @@ def planned_artifacts(model, opsets: list[int], formats: set[str]) -> list[Artif
     elif model.flavor == "pytorch" and ONNX in formats:
         planned += [Artifact(format=ONNX, origin="exported", exporter=torch_onnx.exporter_name(kind),
                              opset_requested=opset) for opset in opsets for kind in torch_onnx.EXPORTERS]
-    elif model.flavor == "keras" and ONNX in formats:
+    elif model.flavor in KERAS_FLAVORS and ONNX in formats:
         planned += [Artifact(format=ONNX, origin="exported", exporter=tf_onnx.exporter_name(),
                              opset_requested=opset) for opset in opsets]
     elif model.flavor == "sklearn":
@@ -63,7 +64,7 @@ def export(artifact: Artifact, model, inputs, out_dir: Path) -> None:
     try:
         if model.flavor == "onnx":
             onnx_opset.export(model.onnx_path, artifact.opset_requested, path)
-        elif model.flavor == "keras":
+        elif model.flavor in KERAS_FLAVORS:
             tf_onnx.export(model.native, inputs, artifact.opset_requested, path)
         elif model.flavor == "pytorch":
             kind = artifact.exporter.split()[0].removeprefix("torch.onnx-")

@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("torch", reason="the dl extra (torch, onnxscript) is installed by `make setup`")
 
-from fixtures.torch_models import log_torch  # noqa: E402
+from fixtures.dl_models import log_torch  # noqa: E402
 from tests.conftest import run_harness  # noqa: E402
 
 
@@ -63,15 +63,17 @@ def test_torchscript_exporter_truncates_integer_floor_division_on_negative_numbe
     assert restricted.returncode == 0 and {c["status"] for c in restricted.cells().values()} == {"pass"}
 
 
-def test_keras_3_model_through_tf2onnx_at_each_opset(tmp_path, tracking_uri):
+def test_keras_3_models_through_tf2onnx_at_each_opset(tmp_path, tracking_uri):
     pytest.importorskip("tf2onnx")
-    from fixtures.torch_models import log_keras
+    from fixtures.dl_models import log_keras
 
-    run = run_harness(["--model-uri", log_keras(), "--opsets", "13,17", "--max-examples", "15"], tmp_path,
-                      tracking_uri)
-    cells = run.cells()
+    run = run_harness(["--model-uri", log_keras("keras"), "--model-uri", log_keras("tensorflow"),
+                       "--opsets", "13,17", "--max-examples", "15"], tmp_path, tracking_uri)
     assert run.returncode == 0, run.output
-    assert set(cells) == {f"{r}[tf2onnx-opset{o}]" for r in ("ort-python", "ort-java") for o in (13, 17)}
-    for cell in cells.values():
-        assert cell["status"] == "pass" and cell["opset_requested"] == cell["opset_actual"]
-        assert cell["artifact"]["exporter"].startswith("tf2onnx ")
+    assert [m["flavor"] for m in run.report["models"]] == ["keras", "tensorflow"]
+    for index in (0, 1):
+        cells = run.cells(index)
+        assert set(cells) == {f"{r}[tf2onnx-opset{o}]" for r in ("ort-python", "ort-java") for o in (13, 17)}
+        for cell in cells.values():
+            assert cell["status"] == "pass" and cell["opset_requested"] == cell["opset_actual"]
+            assert cell["artifact"]["exporter"].startswith("tf2onnx ")
