@@ -25,10 +25,7 @@ class OutputSpec:
     @classmethod
     def of(cls, model) -> "OutputSpec":
         if model.flavor != "sklearn":
-            # PyTorch and Keras pyfuncs return an unnamed array, called by the signature (harness.outputs.
-            # output_names); an onnx-flavor pyfunc returns the graph's own names, so nothing is renamed.
-            invented = model.flavor in ("pytorch", "keras", "tensorflow")
-            return cls("named", names=tuple(output_names(model.signature)) if invented else ())
+            return cls("named", names=tuple(output_names(model.signature)) if model.array_in_array_out else ())
         estimator = model.native
         if sklearn_model.is_classifier(estimator):
             return cls("classifier", tuple(sklearn_model.classes(estimator).tolist()))
@@ -50,8 +47,7 @@ class OutputMismatch(ValueError):
 def reference_outputs(model, spec: OutputSpec, batch: pd.DataFrame) -> dict[str, np.ndarray]:
     """What the trained model computes: PyFunc's prediction, plus the native probabilities of a classifier."""
     if spec.kind == "named":
-        # A PyTorch pyfunc takes its one tensor as an array; others take the dict of named tensors.
-        single = isinstance(batch, dict) and len(batch) == 1 and model.flavor in ("pytorch", "keras", "tensorflow")
+        single = isinstance(batch, dict) and len(batch) == 1 and model.array_in_array_out
         predicted = model.pyfunc.predict(next(iter(batch.values())) if single else batch)
         if isinstance(predicted, dict):
             return {name: np.asarray(v) for name, v in predicted.items()}

@@ -76,6 +76,12 @@ class ModelUnderTest:
         return self._native
 
     @property
+    def array_in_array_out(self) -> bool:
+        """PyTorch and Keras pyfuncs take their one tensor as a plain array and return an unnamed array (named by
+        the signature, see harness.outputs.output_names); onnx-flavor pyfuncs use the graph's own names."""
+        return self.flavor == "pytorch" or self.flavor in KERAS_FLAVORS
+
+    @property
     def onnx_path(self) -> Path | None:
         """For an onnx-flavor model, the file as logged."""
         if self.flavor != "onnx":
