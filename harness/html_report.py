@@ -161,11 +161,20 @@ def _histogram_svg(histogram: dict) -> str:
             f"aria-label='error distribution'>{''.join(shapes)}</svg>")
 
 
-def _records(rows: list[dict]) -> str:
+def _records(rows) -> str:
+    """A batch: rows of a column signature (a list of records), or named tensors ({name: {dtype, shape, values}})."""
+    if isinstance(rows, dict):
+        return _table(["tensor", "dtype", "shape", "values"],
+                      [[name, t.get("dtype"), t.get("shape"), _preview(t.get("values"))] for name, t in rows.items()])
     if not rows:
         return "<p class='small'>(no rows)</p>"
     columns = list(rows[0])
     return _table(columns, [[r.get(c) for c in columns] for r in rows])
+
+
+def _preview(values, limit: int = 400) -> str:
+    text = str(values)
+    return text if len(text) <= limit else text[:limit] + " …"
 
 
 def _num(value) -> str:

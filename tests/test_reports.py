@@ -65,6 +65,17 @@ def test_html_report_is_self_contained_and_escapes_everything_from_the_report():
     assert ">FAIL<" in page
 
 
+def test_reports_render_tensor_counterexamples():
+    report = sample_report()
+    cell_with_tensors = report["models"][0]["cells"][1]
+    tensors = {"input": {"dtype": "int64", "shape": [1, 4], "values": [[-1, -1, 0, 5]]}}
+    cell_with_tensors["counterexample"]["inputs"] = tensors
+    cell_with_tensors["worst_inputs"] = [{"max_abs": 1.0, "inputs": tensors}]
+    page = html_report.render(report)
+    assert "<td>input</td><td>int64</td><td>[1, 4]</td><td>[[-1, -1, 0, 5]]</td>" in page
+    assert "[[-1, -1, 0, 5]]" in markdown_report.render(report)
+
+
 def test_markdown_summary_lists_every_cell_and_explains_failures():
     text = markdown_report.render(sample_report())
     assert text.startswith("## JVM equivalence: ❌ FAIL")
