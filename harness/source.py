@@ -129,8 +129,7 @@ def resolve(uri: str, tracking_uri: str | None = None) -> ModelUnderTest:
         flavor_conf=flavor_conf,
         signature=model.signature,
         input_example=_input_example(model, local_dir),
-        serialization_format=flavor_conf.get("serialization_format")
-        or ("onnx protobuf" if flavor == "onnx" else None),
+        serialization_format=_serialization_format(flavor, flavor_conf, local_dir),
         registered=registered,
     )
 
@@ -204,6 +203,20 @@ def _download(uri: str) -> str:
         ) from error
     except OSError as error:
         raise ModelSourceError(f"{uri}: could not be downloaded ({error}).") from error
+
+
+def _serialization_format(flavor: str, conf: dict, local_dir: Path) -> str | None:
+    """How the model is stored, so the report can say whether loading it runs pickled code."""
+    if conf.get("serialization_format"):
+        return conf["serialization_format"]
+    if flavor == "onnx":
+        return "onnx protobuf"
+    if flavor == "pytorch":
+        data = local_dir / conf.get("model_data", "data")
+        return "pt2 (torch.export)" if any(data.glob("*.pt2")) else "pickle (torch.save)"
+    if flavor in KERAS_FLAVORS:
+        return "keras archive"
+    return None
 
 
 def _input_example(model, local_dir: Path) -> pd.DataFrame | None:

@@ -24,6 +24,7 @@ def test_mlp_cnn_and_gru_agree_across_exporters_opsets_and_runtimes(tmp_path, tr
     run = run_harness([arg for name in ("mlp", "cnn", "gru") for arg in ("--model-uri", torch_models[name])]
                       + ["--opsets", "13,18", "--max-examples", "15"], tmp_path, tracking_uri)
     for index in range(3):
+        assert run.report["models"][index]["serialization_format"] == "pickle (torch.save)"  # loading runs code
         cells = run.cells(index)
         assert len(cells) == 8  # 2 opsets x 2 exporters x 2 runtimes
         for name, cell in cells.items():
@@ -40,6 +41,7 @@ def test_pt2_model_is_checked_through_the_dynamo_exporter_and_the_torchscript_li
     run = run_harness(["--model-uri", torch_models["mlp-pt2"], "--opsets", "18", "--max-examples", "15"],
                       tmp_path, tracking_uri)
     cells = run.cells()
+    assert run.report["models"][0]["serialization_format"] == "pt2 (torch.export)"
     assert cells["ort-java[torch.onnx-dynamo-opset18]"]["status"] == "pass"
     traced = cells["ort-java[torch.onnx-torchscript-opset18]"]
     assert traced["status"] == "export-failed" and 'serialization_format="pickle"' in traced["reason"]
