@@ -89,6 +89,11 @@ class ModelCheck:
         return inputs.tensors_from_signature(self.model.signature, model_uri=self.uri,
                                              value_range=self.config.value_range)
 
+    def export_all(self) -> None:
+        """Run every planned exporter once (a no-op for artifacts already made, failed or supplied)."""
+        for artifact in self.artifacts:
+            export.export(artifact, self.model, self.export_inputs, self.work_dir)
+
     @property
     def export_inputs(self):
         """What an exporter needs to know of the inputs: the tensors, or the columns."""
@@ -168,8 +173,7 @@ class ModelCheck:
     def hunting_columns(self) -> list[inputs.Column]:
         """The signature's columns with what the model and its artifacts reveal: split thresholds (suspicious
         ones apart), and whether the reference takes infinities. Needs every artifact exported."""
-        for artifact in self.artifacts:
-            export.export(artifact, self.model, self.columns, self.work_dir)
+        self.export_all()
         names = [c.name for c in self.columns]
         paths = [a.path for a in self.artifacts if a.path is not None and not a.error]
         interesting, suspicious = structure.interesting_values(self.model, names, paths)
@@ -181,8 +185,7 @@ class ModelCheck:
     def strategy(self):
         """The hunting strategy (harness.inputs): edges, thresholds, boundary rows and real rows."""
         if self.uses_tensors:
-            for artifact in self.artifacts:
-                export.export(artifact, self.model, self.tensor_inputs, self.work_dir)
+            self.export_all()  # before the search, as for columns: cells then share files made once
             return inputs.tensor_batches(self.tensor_inputs, hunt=self.config.hunt)
         names = [c.name for c in self.columns]
         boundary = structure.linear_boundary(self.model.native, names) if self.model.flavor == "sklearn" else None

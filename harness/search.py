@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-import pandas as pd
 from hypothesis import HealthCheck, Phase, assume, errors, example, given, seed, settings, target
 
 from harness import batch as batches
+from harness.batch import Batch
 from harness.compare import CellStats, OutputDivergence, Tolerances, compare
 
 
@@ -23,12 +23,12 @@ class ReferenceRejected(Exception):
 class Reference:
     """The reference outputs of each example, computed once and shared by every cell."""
 
-    def __init__(self, compute: Callable[[pd.DataFrame], dict]):
+    def __init__(self, compute: Callable[[Batch], dict]):
         self._compute = compute
         self._cache: dict[bytes, dict | Exception] = {}
         self.first_rejection: str | None = None
 
-    def outputs(self, batch: pd.DataFrame) -> dict:
+    def outputs(self, batch: Batch) -> dict:
         key = batches.key(batch)
         if key not in self._cache:
             try:
@@ -44,7 +44,7 @@ class Reference:
 
 @dataclass
 class Counterexample:
-    batch: pd.DataFrame
+    batch: Batch
     divergences: list[OutputDivergence]
     error: str | None = None  # the runtime raised where the reference did not
     outputs: dict = field(default_factory=dict)  # runtime name -> its outputs (or error) on this batch
@@ -75,8 +75,8 @@ class _Diverged(AssertionError):
     pass
 
 
-def search(run_cell: Callable[[pd.DataFrame], dict], reference: Reference, strategy, tolerances: Tolerances,
-           *, max_examples: int, seed_value: int, replay: list[pd.DataFrame] = ()) -> SearchResult:
+def search(run_cell: Callable[[Batch], dict], reference: Reference, strategy, tolerances: Tolerances,
+           *, max_examples: int, seed_value: int, replay: list[Batch] = ()) -> SearchResult:
     """Run the cell on the ``replay`` batches (the corpus), then on up to ``max_examples`` generated batches; on
     disagreement, shrink to a minimal counterexample (a replayed one is already minimal)."""
     result = SearchResult(CellStats(), replayed=len(replay))

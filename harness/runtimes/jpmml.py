@@ -36,7 +36,7 @@ class JpmmlSession:
 
 
 def _column(values) -> np.ndarray:
-    if isinstance(values, type(None)):
+    if values is None:
         return np.array([])
     if str(values.getClass().getComponentType()) == "double":
         return np.array(values, dtype=np.float64)
