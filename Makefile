@@ -13,7 +13,7 @@ setup: $(VENV)/.installed $(BRIDGE_JAR)
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,dl]'
+	$(PY) -m pip install -q -e '.[dev,dl,boost,jvm-families]'
 	touch $@
 
 # Builds the bridge, runs its JUnit tests, and copies every runtime jar to java/target/lib.

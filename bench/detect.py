@@ -82,7 +82,7 @@ def uniform_baseline(check, cell, budget: int, seed: int) -> int | None:
 def main(argv=None) -> int:
     from fixtures.divergent import cases
     from harness.config import RunConfig
-    from harness.matrix import DIVERGED, ModelCheck
+    from harness.check import DIVERGED, ModelCheck
 
     parser = argparse.ArgumentParser(prog="python -m bench.detect")
     parser.add_argument("--budget", type=int, default=100, help="examples per case, for both searches")

@@ -34,8 +34,7 @@ def main() -> int:
     import mlflow.sklearn
     from mlflow.models import infer_signature
 
-    from harness import outputs
-    from harness.export import sklearn_onnx, sklearn_pmml
+    from harness.exporters import sklearn_onnx, sklearn_pmml
     from harness.inputs import columns_from_signature
     from harness.runtimes import SessionSettings, open_session
     from harness.source import resolve
@@ -50,9 +49,9 @@ def main() -> int:
     sklearn_pmml.export(model, columns, work / "demo.pmml")
     batch, _ = churn_data(rows=ROWS, seed=7)
     settings = SessionSettings()
-    spec = outputs.OutputSpec.of(under_test)
+    spec = under_test.family.output_spec(under_test)
     sessions = {
-        "pyfunc": lambda b: outputs.reference_outputs(under_test, spec, b),
+        "pyfunc": lambda b: under_test.family.reference_outputs(under_test, spec, b),
         "ort-python": open_session("ort-python", work / "demo.onnx", settings).run,
         "ort-java": open_session("ort-java", work / "demo.onnx", settings).run,
         "jpmml": open_session("jpmml", work / "demo.pmml", settings).run,
@@ -101,8 +100,7 @@ def tensor_model_bench(work: Path) -> dict:
     import numpy as np
 
     from fixtures.dl_models import EXAMPLES, _modules
-    from harness import outputs
-    from harness.export import torch_onnx
+    from harness.exporters import torch_onnx
     from harness.inputs import tensors_from_signature
     from harness.runtimes import SessionSettings, open_session
     from harness.source import resolve
@@ -119,8 +117,8 @@ def tensor_model_bench(work: Path) -> dict:
     model = resolve(str(work / "mlp"))
     tensors = tensors_from_signature(model.signature, model_uri="mlp")
     torch_onnx.export(model.native, tensors, model.signature, 17, work / "mlp.onnx", "torchscript")
-    spec = outputs.OutputSpec.of(model)
-    sessions = {"pyfunc": lambda b: outputs.reference_outputs(model, spec, b),
+    spec = model.family.output_spec(model)
+    sessions = {"pyfunc": lambda b: model.family.reference_outputs(model, spec, b),
                 "ort-python": open_session("ort-python", work / "mlp.onnx", SessionSettings()).run,
                 "ort-java": open_session("ort-java", work / "mlp.onnx", SessionSettings()).run}
     java = open_session("ort-java", work / "mlp.onnx", SessionSettings())

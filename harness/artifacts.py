@@ -1,7 +1,7 @@
 """An artifact is one file a runtime can load: what format it is, where it came from, which opset it declares."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ONNX, PMML = "onnx", "pmml"
@@ -17,6 +17,10 @@ class Artifact:
     source_uri: str | None = None  # what the user passed to --artifact
     opset_actual: int | None = None
     error: str | None = None  # why the export failed; the cells of a failed artifact report it
+    error_log: str | None = None  # where the converter's whole error went
+    options: dict = field(default_factory=dict)  # the converter options it was exported with
+    maker: object | None = field(default=None, repr=False, compare=False)  # the harness.exporters.Exporter
+    reference_file: bool = False  # the very file the reference itself loads (a flavor's native model file)
 
     @property
     def label(self) -> str:
@@ -35,15 +39,8 @@ class Artifact:
             "uri": self.source_uri,
             "origin": self.origin,
             "exporter": self.exporter,
+            "options": self.options or None,
         }
-
-
-def declared_onnx_opset(path: Path) -> int | None:
-    """The default-domain opset an ONNX file declares (which can differ from the one its exporter was asked for)."""
-    import onnx
-
-    model = onnx.load(str(path), load_external_data=False)
-    return next((entry.version for entry in model.opset_import if entry.domain in ("", "ai.onnx")), None)
 
 
 def supplied(uri: str, download_dir: Path) -> Artifact:
@@ -65,7 +62,9 @@ def supplied(uri: str, download_dir: Path) -> Artifact:
     artifact = Artifact(format=fmt, origin="supplied", path=path.resolve(), source_uri=uri)
     if fmt == ONNX:
         try:
-            artifact.opset_actual = declared_onnx_opset(path)
+            from harness.onnx_versions import declared_opset
+
+            artifact.opset_actual = declared_opset(path)
             check_external_data(path)
         except ValueError as error:
             artifact.error = str(error)

@@ -7,8 +7,12 @@ agrees, NaN anywhere else mismatches; ``fail``: every NaN in the runtime's outpu
 ULP distance is counted in the runtime's precision (float32 outputs in float32 steps). The reported ``max_rel``
 leaves out elements whose reference is smaller than atol, where relative error means nothing.
 
-Labels must be equal, except on a *tie*: the reference's two highest probabilities are within tolerance of
-each other, so either label is right. Ties are counted, never failures.
+Labels must be equal, except on a *tie*: the reference's two highest probabilities (or decision-function
+scores; a binary decision function or an outlier score within tolerance of 0; a clusterer's two nearest centres'
+distances) are within tolerance of each other, so either label is right. Ties are counted, never failures.
+
+An output the runtime's artifact does not have at all (its mapping in ``harness.outputs`` says so, e.g. a PMML
+file without probability fields) is ``not-in-artifact``: reported as a note, never a mismatch.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ import numpy as np
 DEFAULT_ATOL = 1e-5
 DEFAULT_RTOL = 1e-5
 NAN_POLICIES = ("equal", "fail")
+NOT_IN_ARTIFACT = "not-in-artifact"
 _TINY = np.finfo(np.float64).tiny
 
 
@@ -45,7 +50,7 @@ class Tolerances:
 @dataclass
 class OutputDivergence:
     output: str
-    kind: str  # "numeric", "label", "missing" (the runtime lacks the output), "shape"
+    kind: str  # "numeric", "label", "missing" (the runtime lacks the output), "shape", NOT_IN_ARTIFACT
     elements: int = 0
     mismatches: int = 0
     max_abs: float = 0.0
@@ -69,10 +74,13 @@ class OutputDivergence:
 def compare(reference: dict, actual: dict, tolerances: Tolerances) -> list[OutputDivergence]:
     """One divergence record per reference output."""
     results = []
-    probabilities = reference.get("probabilities")
+    probabilities = label_scores(reference)
+    absent = getattr(actual, "absent", None) or {}
     for name, expected in reference.items():
         expected = np.asarray(expected)
-        if name not in actual:
+        if name not in actual and name in absent:
+            results.append(OutputDivergence(name, NOT_IN_ARTIFACT, expected.size, 0, detail=absent[name]))
+        elif name not in actual:
             results.append(OutputDivergence(name, "missing", expected.size, expected.size,
                                             detail=f"the runtime has no output '{name}'"))
         elif name == "label" or expected.dtype.kind in "OUSb" or np.asarray(actual[name]).dtype.kind in "OUS":
@@ -81,6 +89,20 @@ def compare(reference: dict, actual: dict, tolerances: Tolerances) -> list[Outpu
             results.append(compare_numeric(name, expected, np.asarray(actual[name]), tolerances.of(name),
                                            tolerances.nan_policy))
     return results
+
+
+def label_scores(reference: dict) -> np.ndarray | None:
+    """Per row, scores whose two highest say how close the reference's label was to another: the probabilities;
+    else the decision function (a binary or outlier one, df, as the two scores -df and df); else a clusterer's
+    negated distances."""
+    if reference.get("probabilities") is not None:
+        return np.asarray(reference["probabilities"], dtype=np.float64)
+    if reference.get("decision_function") is not None:
+        scores = np.asarray(reference["decision_function"], dtype=np.float64)
+        return np.column_stack([-scores, scores]) if scores.ndim == 1 else scores.reshape(len(scores), -1)
+    if reference.get("distances") is not None:
+        return -np.asarray(reference["distances"], dtype=np.float64)
+    return None
 
 
 def compare_numeric(name, expected, actual, tolerance: Tolerance, nan_policy="equal") -> OutputDivergence:
@@ -149,7 +171,7 @@ def compare_labels(name, expected, actual, probabilities, tolerance: Tolerance) 
     if probabilities is not None and differ.any():
         top = np.sort(np.asarray(probabilities, dtype=np.float64), axis=1)[:, ::-1]
         gap = top[:, 0] - top[:, 1] if top.shape[1] > 1 else np.full(len(top), np.inf)
-        ties = differ & tolerance.close(gap, top[:, 0])
+        ties = differ & tolerance.close(gap, np.abs(top[:, 0]))
     mismatched = differ & ~ties
     rows = np.flatnonzero(mismatched)
     return OutputDivergence(name, "label", int(expected.size), int(mismatched.sum()), ties=int(ties.sum()),
@@ -194,12 +216,19 @@ class CellStats:
     ties: int = 0
     histogram: list = field(default_factory=lambda: [0] * len(HISTOGRAM_EDGES))
     worst: list = field(default_factory=list)  # up to WORST_KEPT (max_abs, batch), largest first
+    absent: dict = field(default_factory=dict)  # output -> why the artifact does not have it (NOT_IN_ARTIFACT)
+    compared: list = field(default_factory=list)  # the outputs compared, in the reference's order
 
     def add(self, rows: int, divergences: list[OutputDivergence], batch=None) -> None:
         self.examples += 1
         self.rows += rows
         example_abs = 0.0
         for d in divergences:
+            if d.kind == NOT_IN_ARTIFACT:
+                self.absent.setdefault(d.output, d.detail)
+                continue
+            if d.output not in self.compared:
+                self.compared.append(d.output)
             if d.kind == "numeric":
                 example_abs = max(example_abs, d.max_abs)
                 self.max_abs = max(self.max_abs, d.max_abs)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from harness import batch as batches
 from harness.runtimes import REFERENCE

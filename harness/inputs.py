@@ -281,16 +281,86 @@ class TensorInput:
     shape: tuple  # -1 marks a dynamic dimension
     low: float = DEFAULT_RANGE[0]
     high: float = DEFAULT_RANGE[1]
+    dims: tuple = ()  # per axis, the name of a dynamic dimension: axes named alike get the same size in a batch
+
+    def dim_name(self, axis: int) -> str:
+        return self.dims[axis] if axis < len(self.dims) and self.dims[axis] else f"axis{axis}"
 
 
-def tensors_from_signature(signature, *, model_uri: str,
-                           value_range: tuple[float, float] | None = None) -> list[TensorInput]:
-    """The named tensors a tensor signature declares (a single unnamed tensor is called 'input')."""
+@dataclass(frozen=True)
+class GraphInput:
+    """An ONNX graph input as the graph declares it."""
+
+    dtype: np.dtype | None  # None for a type numpy cannot hold
+    dims: list  # per axis: an int (static), the dim_param name (named dynamic) or None (anonymous dynamic)
+
+
+def onnx_graph_inputs(path) -> dict[str, GraphInput]:
+    """The graph inputs (initializers that double as inputs left out) with their element types and dimensions;
+    an input without a declared shape is left out."""
+    import onnx
+    from onnx.helper import tensor_dtype_to_np_dtype
+
+    graph = onnx.load(str(path), load_external_data=False).graph
+    initializers = {i.name for i in graph.initializer}
+    found = {}
+    for value in graph.input:
+        if value.name in initializers or not value.type.HasField("tensor_type"):
+            continue
+        tensor = value.type.tensor_type
+        if not tensor.HasField("shape"):
+            continue
+        try:
+            dtype = np.dtype(tensor_dtype_to_np_dtype(tensor.elem_type))
+        except (KeyError, TypeError, ValueError):
+            dtype = None
+        found[value.name] = GraphInput(dtype, [d.dim_value if d.HasField("dim_value") else (d.dim_param or None)
+                                               for d in tensor.shape.dim])
+    return found
+
+
+def usable_tensor_signature(signature) -> bool:
+    return bool(signature is not None and signature.inputs is not None and signature.inputs.is_tensor_spec())
+
+
+def _graph_tensor(name: str, graph: GraphInput, dtype, low: float, high: float) -> TensorInput:
+    shape = tuple(d if isinstance(d, int) and d > 0 else -1 for d in graph.dims)
+    dims = tuple(None if isinstance(d, int) and d > 0 else (f"param:{d}" if isinstance(d, str) else f"{name}:{axis}")
+                 for axis, d in enumerate(graph.dims))
+    return TensorInput(name, np.dtype(dtype), shape, low, high, dims)
+
+
+def tensors_from_signature(signature, *, model_uri: str, value_range: tuple[float, float] | None = None,
+                           graph_inputs: dict | None = None) -> list[TensorInput]:
+    """The named tensors a tensor signature declares (a single unnamed tensor is called 'input').
+
+    With ``graph_inputs`` (an ONNX graph's own inputs), the graph wins: MLflow's ``infer_signature`` puts -1 on
+    axis 0 of every input, while the graph declares the static sizes it takes; a dynamic size is shared only between
+    axes the graph names alike (``dim_param``). Without a graph, a dynamic axis is shared by position (the batch
+    axis of every input agrees). A signature MLflow could not infer (``[Any]``, e.g. for a 0-d input) is replaced
+    by the graph's inputs."""
+    low, high = value_range or DEFAULT_RANGE
+    if not usable_tensor_signature(signature):
+        usable = {n: g for n, g in (graph_inputs or {}).items() if g.dtype is not None}
+        if not usable:
+            raise SignatureError(f"{model_uri}: the signature declares no tensors the harness can generate, and the "
+                                 "model has no ONNX graph to read them from. Log it with a tensor signature "
+                                 "(`infer_signature({name: array, ...}, outputs)`).")
+        return [_graph_tensor(n, g, g.dtype, low, high) for n, g in usable.items()]
     specs = signature.inputs.inputs
     if len(specs) > 1 and not signature.inputs.has_input_names():
         raise SignatureError(f"{model_uri}: a signature with several tensors must name them (TensorSpec(name=...)).")
-    low, high = value_range or DEFAULT_RANGE
-    return [TensorInput(spec.name or "input", np.dtype(spec.type), tuple(spec.shape), low, high) for spec in specs]
+    tensors = []
+    for spec in specs:
+        name = spec.name or "input"
+        graph = (graph_inputs or {}).get(name)
+        if graph is None and graph_inputs and len(specs) == 1 and len(graph_inputs) == 1:
+            graph = next(iter(graph_inputs.values()))
+        if graph is not None:
+            tensors.append(_graph_tensor(name, graph, spec.type, low, high))
+        else:
+            tensors.append(TensorInput(name, np.dtype(spec.type), tuple(spec.shape), low, high))
+    return tensors
 
 
 def tensor_elements(tensor: TensorInput, hunt: bool = True) -> st.SearchStrategy:
@@ -315,20 +385,22 @@ def tensor_elements(tensor: TensorInput, hunt: bool = True) -> st.SearchStrategy
 
 @st.composite
 def tensor_batches(draw, tensors: list[TensorInput], *, hunt: bool = True) -> dict:
-    """Named arrays; each dynamic dimension is drawn once per batch and shared, by axis, by every input (so a
-    batch axis or a sequence axis agrees across inputs); shrinks toward batch size 1 and simple values."""
+    """Named arrays; each dynamic dimension is drawn once per batch and shared by every axis of the same name
+    (``TensorInput.dim_name``: by position when the graph does not name them); static sizes are kept; shrinks
+    toward size 1 and simple values."""
     from hypothesis.extra.numpy import arrays
 
-    sizes: dict[int, int] = {}
+    sizes: dict[str, int] = {}
     batch = {}
     for tensor in tensors:
         shape = []
         for axis, size in enumerate(tensor.shape):
             if size == -1:
-                if axis not in sizes:
-                    sizes[axis] = draw(st.one_of(st.integers(1, 4), st.sampled_from(DYNAMIC_SIZES)) if hunt
+                name = tensor.dim_name(axis)
+                if name not in sizes:
+                    sizes[name] = draw(st.one_of(st.integers(1, 4), st.sampled_from(DYNAMIC_SIZES)) if hunt
                                        else st.integers(1, 4))
-                size = sizes[axis]
+                size = sizes[name]
             shape.append(size)
         batch[tensor.name] = draw(arrays(tensor.dtype, tuple(shape), elements=tensor_elements(tensor, hunt)))
     return batch

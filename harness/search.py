@@ -27,6 +27,7 @@ class Reference:
         self._compute = compute
         self._cache: dict[bytes, dict | Exception] = {}
         self.first_rejection: str | None = None
+        self.rejected = 0  # distinct inputs the reference rejected
 
     def outputs(self, batch: Batch) -> dict:
         key = batches.key(batch)
@@ -35,6 +36,7 @@ class Reference:
                 self._cache[key] = self._compute(batch)
             except Exception as error:  # the model rejects this input
                 self._cache[key] = error
+                self.rejected += 1
                 self.first_rejection = self.first_rejection or f"{type(error).__name__}: {error}"
         cached = self._cache[key]
         if isinstance(cached, Exception):

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-# The flavors the harness can export from, in order of preference; any model with a pyfunc flavor is a reference.
-SUPPORTED_FLAVORS = ("sklearn", "onnx", "pytorch", "keras", "tensorflow")
-KERAS_FLAVORS = ("keras", "tensorflow")  # both hold a Keras 3 model here; exported alike with tf2onnx
+from harness import registry
+
 _URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")  # runs:, models:, file:, s3:, ... (not a drive letter)
 
 
@@ -26,7 +25,8 @@ class ModelSourceError(ValueError):
 class ModelUnderTest:
     uri: str
     local_dir: Path
-    flavor: str
+    flavor: str  # the MLmodel flavor key the model is handled under
+    family: object  # the registered harness.flavors.Flavor that handles it
     flavor_conf: dict
     signature: object | None  # mlflow.models.ModelSignature
     input_example: pd.DataFrame | None
@@ -41,52 +41,16 @@ class ModelUnderTest:
         if self._pyfunc is None:
             import mlflow.pyfunc
 
-            if self.flavor in KERAS_FLAVORS:  # Keras prints a progress bar on every predict otherwise
-                import keras
-
-                keras.utils.disable_interactive_logging()
-
+            self.family.prepare_pyfunc()
             self._pyfunc = mlflow.pyfunc.load_model(str(self.local_dir))
         return self._pyfunc
 
     @property
     def native(self):
-        """The flavor's own model object: a fitted scikit-learn estimator, or an ``onnx.ModelProto``."""
+        """The flavor's own model object (a fitted estimator, an ``onnx.ModelProto``, a torch module, ...)."""
         if self._native is None:
-            if self.flavor == "sklearn":
-                import mlflow.sklearn
-
-                self._native = mlflow.sklearn.load_model(str(self.local_dir))
-            elif self.flavor == "onnx":
-                import onnx
-
-                self._native = onnx.load(str(self.local_dir / self.flavor_conf["data"]))
-            elif self.flavor == "pytorch":
-                import mlflow.pytorch
-
-                self._native = mlflow.pytorch.load_model(str(self.local_dir))
-            elif self.flavor == "keras":
-                import mlflow.keras
-
-                self._native = mlflow.keras.load_model(str(self.local_dir))
-            elif self.flavor == "tensorflow":
-                import mlflow.tensorflow
-
-                self._native = mlflow.tensorflow.load_model(str(self.local_dir))
+            self._native = self.family.load_native(self)
         return self._native
-
-    @property
-    def array_in_array_out(self) -> bool:
-        """PyTorch and Keras pyfuncs take their one tensor as a plain array and return an unnamed array (named by
-        the signature, see harness.outputs.output_names); onnx-flavor pyfuncs use the graph's own names."""
-        return self.flavor == "pytorch" or self.flavor in KERAS_FLAVORS
-
-    @property
-    def onnx_path(self) -> Path | None:
-        """For an onnx-flavor model, the file as logged."""
-        if self.flavor != "onnx":
-            return None
-        return self.local_dir / self.flavor_conf["data"]
 
 
 def resolve(uri: str, tracking_uri: str | None = None) -> ModelUnderTest:
@@ -108,28 +72,31 @@ def resolve(uri: str, tracking_uri: str | None = None) -> ModelUnderTest:
             "directory that `mlflow.<flavor>.save_model` wrote (or at a registered model / run artifact)."
         )
     model = Model.load(str(mlmodel))
-    if "python_function" not in model.flavors:
+    family = registry.flavor_of(model.flavors)
+    if "python_function" not in model.flavors and not (family and family.reference_without_pyfunc(model.flavors)):
         raise ModelSourceError(
             f"{uri}: the model has no python_function flavor, so there is no PyFunc reference to compare "
             f"with (flavors: {', '.join(model.flavors)})."
         )
-    flavor = next((name for name in SUPPORTED_FLAVORS if name in model.flavors), None)
-    if flavor is None:
+    if family is None:
         others = sorted(set(model.flavors) - {"python_function"})
         what = f"flavor(s) {', '.join(others)} are" if others else "a custom python_function model (no native flavor) is"
         raise ModelSourceError(
-            f"{uri}: {what} not supported; the harness exports from the {', '.join(SUPPORTED_FLAVORS)} flavors. "
-            "Log the model with one of those flavors."
+            f"{uri}: {what} not supported; the harness handles the {', '.join(registry.handled_flavor_keys())} "
+            "flavors. Log the model with one of those flavors, or register a flavor for it (README: Add a model "
+            "family)."
         )
+    flavor = next(key for key in family.handles() if key in model.flavors)
     flavor_conf = model.flavors[flavor]
     return ModelUnderTest(
         uri=uri,
         local_dir=local_dir,
         flavor=flavor,
+        family=family,
         flavor_conf=flavor_conf,
         signature=model.signature,
         input_example=_input_example(model, local_dir),
-        serialization_format=_serialization_format(flavor, flavor_conf, local_dir),
+        serialization_format=family.serialization_format(flavor_conf, local_dir),
         registered=registered,
     )
 
@@ -203,20 +170,6 @@ def _download(uri: str) -> str:
         ) from error
     except OSError as error:
         raise ModelSourceError(f"{uri}: could not be downloaded ({error}).") from error
-
-
-def _serialization_format(flavor: str, conf: dict, local_dir: Path) -> str | None:
-    """How the model is stored, so the report can say whether loading it runs pickled code."""
-    if conf.get("serialization_format"):
-        return conf["serialization_format"]
-    if flavor == "onnx":
-        return "onnx protobuf"
-    if flavor == "pytorch":
-        data = local_dir / conf.get("model_data", "data")
-        return "pt2 (torch.export)" if any(data.glob("*.pt2")) else "pickle (torch.save)"
-    if flavor in KERAS_FLAVORS:
-        return "keras archive"
-    return None
 
 
 def _input_example(model, local_dir: Path) -> pd.DataFrame | None:

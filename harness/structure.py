@@ -1,10 +1,9 @@
 """Values worth trying, read off the model and its artifacts: where the computation changes branch.
 
-- Tree split thresholds, from the scikit-learn trees, the ONNX TreeEnsemble attributes and the PMML predicates,
+- Tree split thresholds, from the model (its flavor's input hints), the ONNX TreeEnsemble attributes and the PMML
+  predicates,
   with their float32 and float64 neighbours: a value exactly at, just below and just above a threshold is where
   float32-vs-float64 comparison and moved thresholds show.
-- For a linear or logistic model on raw columns (optionally after a StandardScaler), points on the decision
-  boundary (w.x + b = 0), where a small numeric difference flips the label.
 
 Everything here maps values to *input columns*; a feature the harness cannot trace back to a column is ignored.
 """
@@ -25,37 +24,6 @@ def neighbours(value: float) -> list[float]:
         v = dtype(value)
         out |= {float(v), float(np.nextafter(v, dtype(np.inf))), float(np.nextafter(v, dtype(-np.inf)))}
     return sorted(x for x in out if np.isfinite(x))
-
-
-def sklearn_thresholds(estimator, columns: list[str]) -> dict[str, list[float]]:
-    """Split thresholds of every tree that reads the raw columns, directly or through a StandardScaler (whose
-    thresholds are mapped back to the raw column: t * scale + mean)."""
-    from sklearn.preprocessing import StandardScaler
-
-    from harness.sklearn_model import final_estimator
-
-    model = final_estimator(estimator)
-    steps = [s for _, s in getattr(estimator, "steps", [])]
-    scaler = None
-    if len(steps) == 2 and isinstance(steps[0], StandardScaler):
-        scaler = steps[0]
-    elif len(steps) > 1:
-        return {}  # another transformer changes the feature space: thresholds do not map to columns
-    trees = []
-    for member in getattr(model, "estimators_", None) if hasattr(model, "estimators_") else [model]:
-        for tree in np.ravel(member) if isinstance(member, np.ndarray) else [member]:
-            if hasattr(tree, "tree_"):
-                trees.append(tree.tree_)
-    found = defaultdict(list)
-    for tree in trees:
-        for feature, threshold in zip(tree.feature, tree.threshold):
-            if 0 <= feature < len(columns):
-                if scaler is not None:
-                    scale = scaler.scale_[feature] if scaler.scale_ is not None else 1.0
-                    mean = scaler.mean_[feature] if scaler.mean_ is not None else 0.0
-                    threshold = threshold * scale + mean
-                found[columns[feature]].append(float(threshold))
-    return dict(found)
 
 
 def onnx_thresholds(path: Path, columns: list[str]) -> dict[str, list[float]]:
@@ -104,27 +72,6 @@ def pmml_thresholds(path: Path) -> dict[str, list[float]]:
     return dict(found)
 
 
-def linear_boundary(estimator, columns: list[str]) -> tuple[np.ndarray, float] | None:
-    """(w, b) of a binary linear decision function over the raw columns: LogisticRegression / linear SVM,
-    alone or after a StandardScaler."""
-    from sklearn.preprocessing import StandardScaler
-
-    steps = [s for _, s in getattr(estimator, "steps", [])] or [estimator]
-    model = steps[-1]
-    coef = getattr(model, "coef_", None)
-    if coef is None or np.ndim(coef) != 2 or coef.shape != (1, len(columns)) or not hasattr(model, "classes_"):
-        return None
-    w, b = coef[0].astype(np.float64), float(np.ravel(model.intercept_)[0])
-    for step in reversed(steps[:-1]):
-        if not isinstance(step, StandardScaler):
-            return None
-        scale = step.scale_ if step.scale_ is not None else np.ones_like(w)
-        mean = step.mean_ if step.mean_ is not None else np.zeros_like(w)
-        b -= float(np.sum(w * mean / scale))
-        w = w / scale
-    return w, b
-
-
 def as_float32_split(threshold: float) -> np.float32:
     """The float32 threshold a faithful converter writes for a float64 one: the largest float32 not above it,
     so that ``x32 <= t32`` exactly when ``x32 <= t64`` (what skl2onnx does)."""
@@ -147,13 +94,11 @@ def suspicious_values(model_thresholds: dict, artifact_thresholds: list[dict]) -
     return {c: sorted(v) for c, v in out.items()}
 
 
-def interesting_values(model, columns: list[str], artifact_paths: list[Path]) -> tuple[dict, dict]:
-    """Every threshold the model and its artifacts reveal, with neighbours, per column (at most MAX_PER_COLUMN),
-    and the suspicious ones: in an artifact but not in the model."""
+def interesting_values(model_thresholds: dict, columns: list[str], artifact_paths: list[Path]) -> tuple[dict, dict]:
+    """Every threshold the model (``model_thresholds``, read by its flavor) and its artifacts reveal, with
+    neighbours, per column (at most MAX_PER_COLUMN), and the suspicious ones: in an artifact but not in the model."""
     merged = defaultdict(set)
-    sources, from_artifacts = [], []
-    model_thresholds = sklearn_thresholds(model.native, columns) if model.flavor == "sklearn" else {}
-    sources.append(model_thresholds)
+    sources, from_artifacts = [model_thresholds], []
     for path in artifact_paths:
         try:
             if path.suffix == ".onnx":

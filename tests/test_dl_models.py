@@ -17,7 +17,7 @@ def torch_models(registry_uri):
 
     use_registry(registry_uri)
     return {name: log_torch(name, "pickle") for name in ("mlp", "cnn", "gru", "floor-divide")} | {
-        "mlp-pt2": log_torch("mlp", "pt2")}
+        "mlp-pt2": log_torch("mlp", "pt2"), "branch-pt2": log_torch("branch", "pt2")}
 
 
 def test_mlp_cnn_and_gru_agree_across_exporters_opsets_and_runtimes(tmp_path, tracking_uri, torch_models):
@@ -36,15 +36,28 @@ def test_mlp_cnn_and_gru_agree_across_exporters_opsets_and_runtimes(tmp_path, tr
     assert run.returncode == 0, run.output
 
 
-def test_pt2_model_is_checked_through_the_dynamo_exporter_and_the_torchscript_limit_is_explained(
-        tmp_path, tracking_uri, torch_models):
-    run = run_harness(["--model-uri", torch_models["mlp-pt2"], "--opsets", "18", "--max-examples", "15"],
-                      tmp_path, tracking_uri)
-    cells = run.cells()
-    assert run.report["models"][0]["serialization_format"] == "pt2 (torch.export)"
-    assert cells["ort-java[torch.onnx-dynamo-opset18]"]["status"] == "pass"
-    traced = cells["ort-java[torch.onnx-torchscript-opset18]"]
-    assert traced["status"] == "export-failed" and 'serialization_format="pickle"' in traced["reason"]
+def test_pt2_models_are_checked_through_both_exporters_where_the_program_traces(tmp_path, tracking_uri,
+                                                                                torch_models):
+    """MLflow 3's default pt2 format: the TorchScript exporter runs on the torch.export program's module when that
+    exports (the MLP); a program it cannot export (torch.cond) plans the dynamo exporter only, with one note saying
+    why instead of a failing cell, until force=true asks for it."""
+    run = run_harness(["--model-uri", torch_models["mlp-pt2"], "--model-uri", torch_models["branch-pt2"],
+                       "--opsets", "18", "--max-examples", "15"], tmp_path, tracking_uri)
+    mlp, branch = run.report["models"]
+    assert mlp["serialization_format"] == branch["serialization_format"] == "pt2 (torch.export)"
+    assert {name: c["status"] for name, c in run.cells(0).items()} == {
+        f"{r}[torch.onnx-{e}-opset18]": "pass" for r in ("ort-python", "ort-java") for e in ("torchscript", "dynamo")}
+    assert not mlp["notes"]
+    assert {name: c["status"] for name, c in run.cells(1).items()} == {
+        f"{r}[torch.onnx-dynamo-opset18]": "pass" for r in ("ort-python", "ort-java")}
+    [note] = branch["notes"]
+    assert "TorchScript exporter" in note and "cond" in note and "force=true" in note
+    assert run.returncode == 0, run.output
+
+    forced = run_harness(["--model-uri", torch_models["branch-pt2"], "--opsets", "18", "--max-examples", "5",
+                          "--runtimes", "ort-python", "--converter-option", "torch.onnx-torchscript:force=true"],
+                         tmp_path, tracking_uri)
+    assert forced.cells()["ort-python[torch.onnx-torchscript-opset18]"]["status"] == "export-failed"
 
 
 def test_torchscript_exporter_truncates_integer_floor_division_on_negative_numbers(tmp_path, tracking_uri,

@@ -10,7 +10,7 @@ import pytest
 from onnx import numpy_helper
 
 from fixtures.models import churn_data, churn_pipeline, log_sklearn, numeric_data
-from harness.export import sklearn_onnx
+from harness.exporters import sklearn_onnx
 from harness.inputs import columns_from_signature
 from harness.runtimes.onnx_feed import InputSpec, build_feed
 from tests.conftest import run_harness, use_registry

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.models import churn_pipeline, event_time_regressor, log_sklearn
+from harness import results
 from tests.conftest import run_harness
 
 
@@ -88,7 +89,11 @@ def test_alias_moves_for_a_passing_version_and_stays_for_a_diverging_one(tmp_pat
         report = json.loads(Path(mlflow.artifacts.download_artifacts(
             run_id=run_id, artifact_path="equivalence/report.json", dst_path=str(tmp_path / version))).read_text())
         assert report["models"][0]["model_uri"] == f"models:/scoring/{version}"
+        model = results.load(report).models[0]  # the published report is a valid version-2 report
+        assert model.registered.name == "scoring" and model.registered.version == version
+        assert model.verdict(report["policy"]["blocking_statuses"])[0] is (status == "pass")
         metrics = client.get_run(run_id).data.metrics
         assert "equivalence/ort-java_skl2onnx-opset17/max_abs" in metrics
     failing = client.get_model_version("scoring", "3").tags["equivalence.failing"]
     assert "ort-java[skl2onnx-opset17]: diverged" in failing and "jpmml" not in failing
+    assert "fails the policy" in diverging.output and "  F1: " in diverging.output  # the terminal summary's finding

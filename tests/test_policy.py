@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.policy import PolicyError, from_pyproject, load, verdict
+from harness.policy import PolicyError, from_pyproject, load
+from harness.results import verdict
 
 
 def write(path, text):
@@ -26,11 +27,11 @@ blocking_statuses = ["diverged"]
 [tool.harness.output_tolerances]
 probabilities = { atol = 1e-3, rtol = 0 }
 """)
-    table = from_pyproject(tmp_path)
-    assert table["runtimes"] == "ort-java,jpmml" and table["opsets"] == "13,17" and table["max_examples"] == 50
-    assert table["atol"] == "0.0001" and table["output_tolerances"] == ["probabilities:atol=0.001,rtol=0"]
-    assert table["blocking_statuses"] == ["diverged"]
-    assert table["isolate_jvm"] is True and table["cell_timeout"] == "300"
+    table = from_pyproject(tmp_path)  # typed by the command line's own parsers
+    assert table["runtimes"] == ["ort-java", "jpmml"] and table["opsets"] == [13, 17] and table["max_examples"] == 50
+    assert table["atol"] == 1e-4 and table["output_tolerances"] == ["probabilities:atol=0.001,rtol=0"]
+    assert table["blocking_statuses"] == ("diverged",)
+    assert table["isolate_jvm"] is True and table["cell_timeout"] == 300.0
     assert from_pyproject(tmp_path / "nowhere") == {}
 
 
@@ -57,31 +58,28 @@ def test_invalid_policy_names_the_key(tmp_path, body, key):
 
 
 def test_policy_file_may_use_top_level_keys_and_must_exist(tmp_path):
-    assert load(write(tmp_path / "p.toml", "opsets = [17]\n")) == {"opsets": "17"}
+    assert load(write(tmp_path / "p.toml", "opsets = [17]\n")) == {"opsets": [17]}
     with pytest.raises(PolicyError, match="no such file"):
         load(tmp_path / "missing.toml")
     with pytest.raises(PolicyError, match="not valid TOML"):
         load(write(tmp_path / "bad.toml", "opsets = [17\n"))
 
 
-class _Cell:
-    def __init__(self, name, status):
-        self.name, self.status = name, status
-
-
-class _Check:
-    error = None
-
-    def __init__(self, *cells):
-        self.cells = list(cells)
-
-
 def test_verdict_blocks_on_blocking_statuses_and_on_cells_that_did_not_run():
     blocking = ("diverged", "export-failed")
-    assert verdict(_Check(_Cell("a", "pass"), _Cell("b", "skipped")), blocking) == (True, [])
-    assert verdict(_Check(_Cell("a", "pass"), _Cell("b", "diverged")), blocking) == (False, ["b: diverged"])
-    assert verdict(_Check(_Cell("a", "pending")), blocking) == (False, ["a: pending"])
-    assert verdict(_Check(), blocking)[0] is False
+    assert verdict(None, [("a", "pass"), ("b", "skipped")], blocking) == (True, [])
+    assert verdict(None, [("a", "pass"), ("b", "diverged")], blocking) == (False, ["b: diverged"])
+    assert verdict(None, [("a", "pending")], blocking) == (False, ["a: pending"])
+    assert verdict(None, [], blocking)[0] is False
+    assert verdict("no such model", [], blocking)[0] is False
+
+
+def test_converter_options_from_the_policy_and_their_errors(tmp_path):
+    write(tmp_path / "pyproject.toml", "[tool.harness.converters.skl2onnx]\nzipmap = true\nml_opset = 3\n")
+    assert sorted(from_pyproject(tmp_path)["converters"]) == [("skl2onnx", "ml_opset", 3), ("skl2onnx", "zipmap", True)]
+    write(tmp_path / "pyproject.toml", "[tool.harness]\nconverters = { zipmap = true }\n")
+    with pytest.raises(PolicyError, match="'converters'"):
+        from_pyproject(tmp_path)
 
 
 def test_policy_drives_a_run_and_the_command_line_overrides_it(tmp_path, tracking_uri):

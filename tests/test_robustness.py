@@ -34,7 +34,7 @@ def churn_dir(tmp_path_factory):
 def test_jvm_out_of_memory_crash_under_isolation_costs_one_cell(tmp_path, tracking_uri):
     from sklearn.ensemble import RandomForestRegressor
 
-    from harness.export import sklearn_onnx
+    from harness.exporters import sklearn_onnx
     from harness.inputs import Column
 
     frame, target = numeric_data(rows=3000)

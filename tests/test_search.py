@@ -13,7 +13,7 @@ import pytest
 from bench.detect import save_case, uniform_baseline
 from fixtures.divergent import cases
 from harness.config import RunConfig
-from harness.matrix import DIVERGED, PASS, ModelCheck
+from harness.check import DIVERGED, PASS, ModelCheck
 from harness.runtimes import jvm
 
 BUDGET = 100

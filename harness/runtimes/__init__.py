@@ -1,8 +1,10 @@
-"""Runtimes: each loads one artifact into a session that turns a batch (DataFrame) into raw named outputs.
+"""Runtimes: each loads one artifact into a session that turns a batch into raw named outputs.
 
-Like Polygraphy's runners, every runtime has the same small interface (``open_session(...)`` then
-``session.run(batch)``), and comparison lives elsewhere (``harness.compare``). Heavy or JVM-backed modules are
-imported only when their runtime is asked for.
+Like Polygraphy's runners, every runtime has the same small interface: a :class:`Runtime` says what it is (name,
+the artifact format it runs, whether it lives in the JVM, its version) and ``open(path, settings)`` gives a
+session with ``run(batch)`` and ``close()``. Comparison lives elsewhere (``harness.compare``). Each runtime is one
+module of this package, registered under the ``jvm_equivalence.runtimes`` entry-point group (``harness.registry``);
+heavy or JVM-backed modules import their libraries only when a session is opened.
 """
 from __future__ import annotations
 
@@ -10,12 +12,8 @@ from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 import numpy as np
-import pandas as pd
 
-from harness.artifacts import ONNX, PMML
-
-RUNTIME_FORMATS = {"ort-python": ONNX, "ort-java": ONNX, "jpmml": PMML}
-REFERENCE = "pyfunc"
+REFERENCE = "pyfunc"  # the PyFunc model every runtime is compared with; always runs
 OPTIMIZATION_LEVELS = ("disable", "basic", "extended", "all")
 
 
@@ -31,7 +29,9 @@ class RuntimeCannotTake(Exception):
 
 
 class Session(Protocol):
-    def run(self, batch: pd.DataFrame) -> list[RawOutput]: ...
+    def run(self, batch) -> list[RawOutput]: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -42,17 +42,36 @@ class SessionSettings:
     optimization: str = "all"
 
 
+class Runtime:
+    """One runtime. Subclasses set the class attributes and implement :meth:`open` (and usually :meth:`version`).
+
+    ``named_outputs`` turns the session's raw outputs into the reference's names (``harness.outputs``); the
+    default reads them by the artifact format's convention."""
+
+    name: str = ""
+    format: str = ""  # the artifact format it runs: harness.artifacts.ONNX, PMML, or a flavor's own format
+    in_jvm: bool = False  # runs inside the JVM (isolated by --isolate-jvm, blamed as "jvm" by the attribution)
+    description: str = ""  # one line for the README and --help, e.g. "ONNX Runtime Java 1.29 (JPype)"
+
+    def open(self, path, settings: SessionSettings) -> Session:
+        raise NotImplementedError
+
+    def version(self) -> str | None:
+        """The runtime library's version, or None when it is not installed."""
+        return None
+
+    def versions(self) -> dict[str, str | None]:
+        """What the report's versions table shows for this runtime."""
+        return {self.name: self.version()}
+
+    def named_outputs(self, spec, raw: list[RawOutput], rows: int) -> dict[str, np.ndarray]:
+        from harness import outputs
+
+        return outputs.named(spec, self.format, raw, rows)
+
+
 def open_session(runtime: str, path, settings: SessionSettings) -> Session:
-    if runtime == "ort-python":
-        from harness.runtimes.ort_python import OrtPythonSession
+    """A session of the registered runtime ``runtime`` on the artifact at ``path``."""
+    from harness import registry
 
-        return OrtPythonSession(path, settings)
-    if runtime == "ort-java":
-        from harness.runtimes.ort_java import OrtJavaSession
-
-        return OrtJavaSession(path, settings)
-    if runtime == "jpmml":
-        from harness.runtimes.jpmml import JpmmlSession
-
-        return JpmmlSession(path)
-    raise ValueError(f"unknown runtime '{runtime}' (known: {', '.join(RUNTIME_FORMATS)})")
+    return registry.runtime(runtime).open(path, settings)

@@ -4,7 +4,24 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from harness.runtimes import RawOutput, jvm
+from harness.artifacts import PMML
+from harness.runtimes import RawOutput, Runtime, SessionSettings, jvm
+
+
+class Jpmml(Runtime):
+    name = "jpmml"
+    format = PMML
+    in_jvm = True
+    description = "JPMML-Evaluator (JPype, rows looped in Java)"
+
+    def open(self, path, settings: SessionSettings) -> "JpmmlSession":
+        return JpmmlSession(path)
+
+    def version(self) -> str | None:
+        return jvm.jar_version("pmml-evaluator")
+
+    def versions(self) -> dict:
+        return {"jpmml-evaluator": self.version()}
 
 
 def version() -> str:
@@ -18,6 +35,11 @@ class JpmmlSession:
         import jpype
 
         self._jpype = jpype
+
+    def close(self) -> None:
+        if self._evaluator is not None:
+            jvm.close_quietly(self._evaluator)
+            self._evaluator = None
 
     def run(self, batch: pd.DataFrame) -> list[RawOutput]:
         jpype = self._jpype

@@ -9,6 +9,8 @@ import os
 from functools import cache
 from pathlib import Path
 
+from harness.offline import java_proxy_options
+
 JAVA_DIR = Path(__file__).resolve().parents[2] / "java"
 CLASSPATH_ENV = "HARNESS_BRIDGE_CLASSPATH"
 MIN_JAVA = 11  # JPMML-Evaluator 1.7 and ONNX Runtime Java need Java 11+
@@ -57,8 +59,7 @@ def start() -> None:
         "-Xss8m",
         "-Djava.awt.headless=true",
         # Nothing the harness runs may reach the network: any HTTP(S) client in the JVM goes to a dead local port.
-        "-Dhttp.proxyHost=127.0.0.1", "-Dhttp.proxyPort=9",
-        "-Dhttps.proxyHost=127.0.0.1", "-Dhttps.proxyPort=9",
+        *java_proxy_options(),
         classpath=classpath,
         convertStrings=False,
     )
@@ -97,6 +98,62 @@ def _check_java_version(jvm_path: str) -> None:
                             f"Java {version} at {home} is too old: the harness needs Java {MIN_JAVA}+ (17 "
                             "recommended). Set JAVA_HOME or --java-home to a newer JDK.")
             return
+
+
+def jar_version(artifact: str) -> str | None:
+    """The version of a runtime jar on the bridge's classpath (``onnxruntime-1.29.0.jar`` -> ``1.29.0``)."""
+    import re
+
+    try:
+        jars = [Path(p).name for p in bridge_classpath()]
+    except JvmUnavailable:
+        return None
+    return next((m.group(1) for j in jars if (m := re.fullmatch(rf"{re.escape(artifact)}-(\d.*)\.jar", j))), None)
+
+
+def close_quietly(java_object) -> None:
+    """Close a Java AutoCloseable if it is one and the JVM still runs; a close that fails costs nothing."""
+    import jpype
+
+    if not jpype.isJVMStarted():
+        return
+    try:
+        if isinstance(java_object, jpype.JClass("java.lang.AutoCloseable")):
+            java_object.close()
+    except Exception:
+        pass
+
+
+def exit_without_teardown(status: int) -> None:
+    """End the process with ``status`` at interpreter exit without tearing the JVM down.
+
+    JPype's own exit handler shuts the JVM down while native threads (ONNX Runtime's, JNI libraries') may still
+    run; on a loaded machine that races and crashes (SIGSEGV in ``_JTerminate``), turning a passing run into exit
+    139. Every session is closed before this point and every report written, so after flushing the streams the
+    process ends here, with the verdict's exit code. Registered last, so it runs before JPype's handler."""
+    import atexit
+    import sys
+
+    import jpype
+
+    if not jpype.isJVMStarted():
+        return
+
+    def _exit():
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        try:
+            system = jpype.JClass("java.lang.System")
+            system.out.flush()
+            system.err.flush()
+        except Exception:
+            pass
+        os._exit(status)
+
+    atexit.register(_exit)
 
 
 def is_jvm_error(error: BaseException) -> bool:

@@ -25,6 +25,14 @@ JAVA_ELEMENT_TYPES = {
     "FLOAT": "float", "DOUBLE": "double", "FLOAT16": "float16", "BFLOAT16": "bfloat16", "INT8": "int8", "UINT8": "uint8",
     "INT16": "int16", "INT32": "int32", "INT64": "int64", "BOOL": "bool", "STRING": "string",
 }
+# An output's element type as the Java bridge reports it (the ONNX name, raw bits in the buffer) -> numpy dtype.
+# Wider than the inputs: ONNX Runtime Java returns unsigned 16/32/64-bit and float8 outputs it cannot take as inputs.
+OUTPUT_DTYPES = {
+    **{java: ELEMENT_DTYPES[onnx] for java, onnx in JAVA_ELEMENT_TYPES.items() if onnx != "string"},
+    "UINT16": np.uint16, "UINT32": np.uint32, "UINT64": np.uint64,
+    "FLOAT8E4M3FN": ml_dtypes.float8_e4m3fn, "FLOAT8E4M3FNUZ": ml_dtypes.float8_e4m3fnuz,
+    "FLOAT8E5M2": ml_dtypes.float8_e5m2, "FLOAT8E5M2FNUZ": ml_dtypes.float8_e5m2fnuz,
+}
 
 
 @dataclass(frozen=True)
@@ -77,4 +85,5 @@ def _cast(values: np.ndarray, spec: InputSpec) -> np.ndarray:
         return np.array(strings, dtype=object).reshape(values.shape)
     if values.dtype == object:  # nullable pandas columns: missing becomes NaN
         values = pd.DataFrame(values).astype("float64").to_numpy().reshape(values.shape)
-    return np.ascontiguousarray(values.astype(dtype))
+    # astype(order="C") keeps a 0-d (scalar) input 0-d; np.ascontiguousarray would make it shape (1,)
+    return np.asarray(values).astype(dtype, order="C")

@@ -4,10 +4,27 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.runtimes import RawOutput, RuntimeCannotTake, SessionSettings, jvm
-from harness.runtimes.onnx_feed import ELEMENT_DTYPES, JAVA_ELEMENT_TYPES, InputSpec, build_feed
+from harness.artifacts import ONNX
+from harness.runtimes import RawOutput, Runtime, RuntimeCannotTake, SessionSettings, jvm
+from harness.runtimes.onnx_feed import JAVA_ELEMENT_TYPES, OUTPUT_DTYPES, InputSpec, build_feed
 
 JAVA_OPT_LEVELS = {"disable": "NO_OPT", "basic": "BASIC_OPT", "extended": "EXTENDED_OPT", "all": "ALL_OPT"}
+
+
+class OrtJava(Runtime):
+    name = "ort-java"
+    format = ONNX
+    in_jvm = True
+    description = "ONNX Runtime Java (JPype, direct buffers)"
+
+    def open(self, path, settings: SessionSettings) -> "OrtJavaSession":
+        return OrtJavaSession(path, settings)
+
+    def version(self) -> str | None:
+        return jvm.jar_version("onnxruntime")
+
+    def versions(self) -> dict:
+        return {"onnxruntime-java": self.version()}
 
 
 def version() -> str:
@@ -21,10 +38,13 @@ class OrtJavaSession:
         import jpype
 
         self._jpype = jpype
-        # Ranks come from the same file through the Python API's graph reader: the Java API does not need them.
+        # Ranks (and the names of types ONNX Runtime Java calls UNDEFINED, e.g. int4) come from the same file
+        # through the Python API's graph reader: the Java API does not need them.
+        graph = _graph_inputs(path)
         self._inputs = [
-            InputSpec(str(name), JAVA_ELEMENT_TYPES.get(str(kind), str(kind)), rank)
-            for name, kind, rank in zip(self._session.inputNames(), self._session.inputTypes(), _input_ranks(path))
+            InputSpec(str(name), JAVA_ELEMENT_TYPES.get(str(kind), graph.get(str(name), (str(kind), 0))[0]),
+                      graph.get(str(name), ("", 0))[1])
+            for name, kind in zip(self._session.inputNames(), self._session.inputTypes())
         ]
         unsupported = [f"{s.name} ({s.element_type})" for s in self._inputs if s.element_type not in JAVA_ELEMENT_TYPES.values()]
         if unsupported:
@@ -35,6 +55,11 @@ class OrtJavaSession:
         self._java_names = jpype.JArray(jpype.JString)([s.name for s in self._inputs])
         self._java_types = jpype.JArray(jpype.JString)(
             ["STRING" if s.element_type == "string" else _java_type(s.element_type) for s in self._inputs])
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
 
     def run(self, batch) -> list[RawOutput]:
         arguments, feed = self.java_arguments(batch)
@@ -82,12 +107,14 @@ def _java_type(element_type: str) -> str:
     return next(java for java, onnx in JAVA_ELEMENT_TYPES.items() if onnx == element_type)
 
 
-def _input_ranks(path) -> list[int]:
+def _graph_inputs(path) -> dict[str, tuple[str, int]]:
+    """Each graph input's ONNX element type name (``int4``, ``uint32``, ...) and rank."""
     import onnx
 
     graph = onnx.load(str(path), load_external_data=False).graph
     initializers = {i.name for i in graph.initializer}
-    return [len(i.type.tensor_type.shape.dim) for i in graph.input if i.name not in initializers]
+    return {i.name: (onnx.TensorProto.DataType.Name(i.type.tensor_type.elem_type).lower(),
+                     len(i.type.tensor_type.shape.dim)) for i in graph.input if i.name not in initializers}
 
 
 def _raw(result, index: int) -> RawOutput:
@@ -100,5 +127,9 @@ def _raw(result, index: int) -> RawOutput:
     if element_type == "SEQUENCE_OF_MAPS":
         matrix = np.frombuffer(memoryview(data), dtype=np.float64).reshape(shape).copy()
         return RawOutput(name, matrix, [str(k) for k in result.keys.get(index)])
-    dtype = ELEMENT_DTYPES[JAVA_ELEMENT_TYPES[element_type]]
+    # the ONNX element type (UINT32, FLOAT8E4M3FN, ...), not the signed/UNKNOWN Java type ORT Java maps it to
+    dtype = OUTPUT_DTYPES.get(element_type)
+    if dtype is None:
+        raise ValueError(f"ONNX Runtime Java returned output '{name}' with element type {element_type}, "
+                         "which the harness cannot read")
     return RawOutput(name, np.frombuffer(memoryview(data), dtype=dtype).reshape(shape).copy())

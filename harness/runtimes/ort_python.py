@@ -3,18 +3,40 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.runtimes import RawOutput, SessionSettings
+from harness.artifacts import ONNX
+from harness.runtimes import RawOutput, Runtime, SessionSettings
 from harness.runtimes.onnx_feed import InputSpec, build_feed
 
+# ONNX types numpy has no dtype for: ONNX Runtime Python's value -> the ml_dtypes type of the same bits
+RAW_BIT_TYPES = {"tensor(bfloat16)": "bfloat16", "tensor(float8e4m3fn)": "float8_e4m3fn",
+                 "tensor(float8e4m3fnuz)": "float8_e4m3fnuz", "tensor(float8e5m2)": "float8_e5m2",
+                 "tensor(float8e5m2fnuz)": "float8_e5m2fnuz"}
 PYTHON_OPT_LEVELS = {
     "disable": "ORT_DISABLE_ALL", "basic": "ORT_ENABLE_BASIC", "extended": "ORT_ENABLE_EXTENDED",
     "all": "ORT_ENABLE_ALL",
 }
 
 
-def version() -> str:
-    import onnxruntime
+class OrtPython(Runtime):
+    name = "ort-python"
+    format = ONNX
+    description = "ONNX Runtime in Python (the same file's Python twin of the JVM runtime)"
 
+    def open(self, path, settings: SessionSettings) -> "OrtPythonSession":
+        return OrtPythonSession(path, settings)
+
+    def version(self) -> str | None:
+        return version()
+
+    def versions(self) -> dict:
+        return {"onnxruntime": self.version()}
+
+
+def version() -> str | None:
+    try:
+        import onnxruntime
+    except ImportError:
+        return None
     return onnxruntime.__version__
 
 
@@ -33,18 +55,22 @@ class OrtPythonSession:
         ]
 
         types = [i.type for i in self._session.get_inputs()] + [o.type for o in self._session.get_outputs()]
-        self._bfloat16 = "tensor(bfloat16)" in types
+        self._raw_bits = any(t in RAW_BIT_TYPES for t in types)
+
+    def close(self) -> None:
+        self._session = None
 
     def run(self, batch) -> list[RawOutput]:
         names = [o.name for o in self._session.get_outputs()]
         feed = build_feed(batch, self._inputs)
-        if self._bfloat16:
-            return self._run_bfloat16(names, feed)
+        if self._raw_bits:
+            return self._run_raw_bits(names, feed)
         values = self._session.run(names, feed)
         return [_raw(name, value) for name, value in zip(names, values)]
 
-    def _run_bfloat16(self, names, feed) -> list[RawOutput]:
-        """numpy has no bfloat16 ONNX Runtime Python accepts or returns: cross as raw 16-bit values instead."""
+    def _run_raw_bits(self, names, feed) -> list[RawOutput]:
+        """numpy has no bfloat16 or float8 ONNX Runtime Python accepts or returns (float8 outputs come back as
+        uint8 or raise "No corresponding Numpy type"): cross as raw bits instead, read with ml_dtypes."""
         import ctypes
 
         import ml_dtypes
@@ -60,9 +86,10 @@ class OrtPythonSession:
         outputs = self._session.run_with_ort_values(names, values)
         raw = []
         for name, value in zip(names, outputs):
-            if value.data_type() == "tensor(bfloat16)":
+            if value.data_type() in RAW_BIT_TYPES:
                 data = ctypes.string_at(value.data_ptr(), value.tensor_size_in_bytes())
-                raw.append(RawOutput(name, np.frombuffer(data, ml_dtypes.bfloat16).reshape(value.shape()).copy()))
+                dtype = getattr(ml_dtypes, RAW_BIT_TYPES[value.data_type()])
+                raw.append(RawOutput(name, np.frombuffer(data, dtype).reshape(value.shape()).copy()))
             else:
                 raw.append(_raw(name, value.numpy()))
         return raw

@@ -25,8 +25,23 @@ import java.util.Map;
  * (zero-copy); string inputs as {@code String[]}. Numeric outputs leave as direct, native-order buffers the
  * caller reads without a per-element loop; sequences of maps (skl2onnx's ZipMap) leave as a dense
  * {@code [rows, keys]} float64 matrix plus the keys.
+ *
+ * <p>Each numeric output is labelled with its ONNX element type (UINT32, FLOAT8E4M3FN, ...), not the Java type
+ * ONNX Runtime maps it to: ONNX Runtime Java folds UINT16/UINT32/UINT64 into INT16/INT32/INT64 and every float8
+ * type into UNKNOWN, while the buffer holds the right raw bits. Element types newer than FLOAT8E5M2FNUZ (INT4,
+ * UINT4, FLOAT4E2M1, ...) ONNX Runtime Java 1.29 does not know at all: it returns no data for them, and
+ * {@link #run} refuses such an output with an error that says so.
  */
-public final class OrtBatchSession implements AutoCloseable {
+public final class OrtBatchSession implements BatchScorer {
+
+    /** Bytes per element of each ONNX element type the bridge returns as raw bits. */
+    private static final Map<String, Integer> ELEMENT_BYTES = Map.ofEntries(
+            Map.entry("FLOAT", 4), Map.entry("DOUBLE", 8), Map.entry("INT8", 1), Map.entry("UINT8", 1),
+            Map.entry("INT16", 2), Map.entry("UINT16", 2), Map.entry("INT32", 4), Map.entry("UINT32", 4),
+            Map.entry("INT64", 8), Map.entry("UINT64", 8), Map.entry("BOOL", 1), Map.entry("FLOAT16", 2),
+            Map.entry("BFLOAT16", 2), Map.entry("FLOAT8E4M3FN", 1), Map.entry("FLOAT8E4M3FNUZ", 1),
+            Map.entry("FLOAT8E5M2", 1), Map.entry("FLOAT8E5M2FNUZ", 1), Map.entry("COMPLEX64", 8),
+            Map.entry("COMPLEX128", 16));
 
     private final OrtEnvironment environment;
     private final OrtSession session;
@@ -51,15 +66,45 @@ public final class OrtBatchSession implements AutoCloseable {
      * Runtime would map it to: that folds unsigned types into signed ones it cannot create.
      */
     public String[] inputTypes() throws OrtException {
+        return elementTypes(session.getInputInfo().values());
+    }
+
+    @Override
+    public String[] outputNames() throws OrtException {
+        return session.getOutputInfo().keySet().toArray(new String[0]);
+    }
+
+    /**
+     * The ONNX element type each output declares, as {@link #inputTypes()} (UNDEFINED for a type ONNX Runtime Java
+     * does not know, such as INT4); a non-tensor output is {@code UNSUPPORTED:} and its kind (for example
+     * {@code UNSUPPORTED:SequenceInfo} for a ZipMap).
+     */
+    public String[] outputTypes() throws OrtException {
+        return elementTypes(session.getOutputInfo().values());
+    }
+
+    private static String[] elementTypes(java.util.Collection<NodeInfo> infos) {
         List<String> types = new ArrayList<>();
-        for (NodeInfo info : session.getInputInfo().values()) {
+        for (NodeInfo info : infos) {
             if (info.getInfo() instanceof TensorInfo tensorInfo) {
-                types.add(tensorInfo.onnxType.name().replace("ONNX_TENSOR_ELEMENT_DATA_TYPE_", ""));
+                types.add(onnxElementType(tensorInfo));
             } else {
                 types.add("UNSUPPORTED:" + info.getInfo().getClass().getSimpleName());
             }
         }
         return types.toArray(new String[0]);
+    }
+
+    /** UINT32, FLOAT8E4M3FN, ...: the ONNX name, without ONNX Runtime's prefix. */
+    static String onnxElementType(TensorInfo info) {
+        return info.onnxType.name().replace("ONNX_TENSOR_ELEMENT_DATA_TYPE_", "");
+    }
+
+    /** {@link #run}, as every {@link BatchScorer} is called. */
+    @Override
+    public BatchOutputs score(String[] names, Object[] data, String[] elementTypes, long[][] shapes)
+            throws OrtException {
+        return run(names, data, elementTypes, shapes);
     }
 
     /**
@@ -77,7 +122,7 @@ public final class OrtBatchSession implements AutoCloseable {
         Map<String, OnnxTensor> feed = new LinkedHashMap<>();
         try {
             for (int i = 0; i < names.length; i++) {
-                feed.put(names[i], createTensor(data[i], OnnxJavaType.valueOf(elementTypes[i]), shapes[i]));
+                feed.put(names[i], createTensor(data[i], elementTypes[i], shapes[i]));
             }
             try (OrtSession.Result result = session.run(feed)) {
                 return collect(result);
@@ -104,30 +149,24 @@ public final class OrtBatchSession implements AutoCloseable {
         return nanos;
     }
 
-    private OnnxTensor createTensor(Object data, OnnxJavaType type, long[] shape) throws OrtException {
+    private OnnxTensor createTensor(Object data, String elementType, long[] shape) throws OrtException {
+        OnnxJavaType type;
+        try {
+            type = OnnxJavaType.valueOf(elementType);
+        } catch (IllegalArgumentException unknown) {
+            type = OnnxJavaType.UNKNOWN;
+        }
+        if (type == OnnxJavaType.UNKNOWN) {
+            throw new IllegalArgumentException("ONNX Runtime Java cannot create input tensors of element type "
+                    + elementType + " (it creates FLOAT, DOUBLE, INT8, UINT8, INT16, INT32, INT64, BOOL, STRING, "
+                    + "FLOAT16 and BFLOAT16 only)");
+        }
         if (type == OnnxJavaType.STRING) {
-            String[] strings = data instanceof String[] given ? given : decodeUtf8((Object[]) data);
+            String[] strings = Inputs.toStrings(data);
             return OnnxTensor.createTensor(environment, strings, shape);
         }
         ByteBuffer buffer = ((ByteBuffer) data).order(ByteOrder.nativeOrder());
         return OnnxTensor.createTensor(environment, buffer, shape, type);
-    }
-
-    private static String[] decodeUtf8(Object[] blobAndLengths) {
-        ByteBuffer bytes = (ByteBuffer) blobAndLengths[0];
-        java.nio.IntBuffer lengths = ((ByteBuffer) blobAndLengths[1]).order(ByteOrder.nativeOrder()).asIntBuffer();
-        String[] strings = new String[lengths.remaining()];
-        byte[] scratch = new byte[64];
-        for (int i = 0, offset = 0; i < strings.length; i++) {
-            int length = lengths.get(i);
-            if (scratch.length < length) {
-                scratch = new byte[length];
-            }
-            bytes.get(offset, scratch, 0, length);
-            strings[i] = new String(scratch, 0, length, java.nio.charset.StandardCharsets.UTF_8);
-            offset += length;
-        }
-        return strings;
     }
 
     private static BatchOutputs collect(OrtSession.Result result) throws OrtException {
@@ -152,10 +191,23 @@ public final class OrtBatchSession implements AutoCloseable {
             outputs.add(name, info.type.name(), info.getShape(), flattenStrings(tensor.getValue()), null);
             return;
         }
+        String elementType = onnxElementType(info);
+        if (info.onnxType == TensorInfo.OnnxTensorType.ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED) {
+            throw new IllegalArgumentException("output '" + name + "' has an ONNX element type that ONNX Runtime "
+                    + "Java " + version() + " does not know (newer than FLOAT8E5M2FNUZ: INT4, UINT4, FLOAT4E2M1, "
+                    + "...); it returns no data for it, so the harness cannot read this output from Java");
+        }
+        // The raw bits, whatever Java type ONNX Runtime maps the element type to (UINT32 as INT32, float8 as UNKNOWN).
         ByteBuffer raw = tensor.getByteBuffer();
+        long expected = info.getNumElements() * ELEMENT_BYTES.getOrDefault(elementType, 0);
+        if (raw.remaining() != expected) {
+            throw new IllegalStateException("output '" + name + "' (" + elementType + ", shape "
+                    + java.util.Arrays.toString(info.getShape()) + ") came back with " + raw.remaining()
+                    + " bytes from ONNX Runtime Java, expected " + expected);
+        }
         ByteBuffer copy = ByteBuffer.allocateDirect(raw.remaining()).order(ByteOrder.nativeOrder());
         copy.put(raw).flip();
-        outputs.add(name, info.type.name(), info.getShape(), copy, null);
+        outputs.add(name, elementType, info.getShape(), copy, null);
     }
 
     /** skl2onnx's ZipMap: one map per row, class key to probability. Densified in key order of the first row. */
@@ -211,6 +263,11 @@ public final class OrtBatchSession implements AutoCloseable {
     @Override
     public void close() throws OrtException {
         session.close();
+    }
+
+    @Override
+    public String runtimeVersion() {
+        return version();
     }
 
     /** Version of the ONNX Runtime Java library on the class path. */

@@ -27,7 +27,7 @@ import java.util.Map;
  * <p>Columns arrive column-major: a numeric column as a direct ByteBuffer of float64 (NaN means missing, which
  * JPMML receives as {@code null}), a string column as {@code String[]} ({@code null} means missing).
  */
-public final class PmmlBatchEvaluator {
+public final class PmmlBatchEvaluator implements BatchScorer {
 
     private final Evaluator evaluator;
     private final List<String> resultNames = new ArrayList<>();
@@ -68,6 +68,7 @@ public final class PmmlBatchEvaluator {
         }
     }
 
+    @Override
     public String[] inputNames() {
         return evaluator.getInputFields().stream().map(InputField::getName).toArray(String[]::new);
     }
@@ -75,6 +76,46 @@ public final class PmmlBatchEvaluator {
     /** Target fields first, then output fields (for example {@code probability(1)}). */
     public String[] resultNames() {
         return resultNames.toArray(new String[0]);
+    }
+
+    /** {@link #resultNames()}, as every {@link BatchScorer} names its outputs. */
+    @Override
+    public String[] outputNames() {
+        return resultNames();
+    }
+
+    /**
+     * {@link #evaluate} over named column inputs: a numeric input of any element type (shape {@code [rows]} or
+     * {@code [rows, 1]}; NaN = missing) or a STRING input ({@code null} = missing). Each result is a DOUBLE
+     * {@code [rows]} output where every value is a number (NaN where JPMML gave none), else a STRING one.
+     */
+    @Override
+    public BatchOutputs score(String[] names, Object[] data, String[] elementTypes, long[][] shapes) {
+        Inputs inputs = new Inputs(names, data, elementTypes, shapes);
+        int rows = inputs.rows();
+        Object[] columns = new Object[inputs.size()];
+        for (int i = 0; i < inputs.size(); i++) {
+            if (inputs.isString(i)) {
+                columns[i] = inputs.strings(i);
+            } else if ("DOUBLE".equals(elementTypes[i]) && data[i] instanceof ByteBuffer buffer) {
+                columns[i] = buffer;
+            } else {
+                double[] values = inputs.doubles(i);
+                ByteBuffer buffer = BatchOutputs.allocate(values.length * Double.BYTES);
+                buffer.asDoubleBuffer().put(values);
+                columns[i] = buffer;
+            }
+        }
+        Object[] results = evaluate(names, columns, rows);
+        BatchOutputs outputs = new BatchOutputs(results.length);
+        for (int r = 0; r < results.length; r++) {
+            if (results[r] instanceof double[] numbers) {
+                outputs.addDoubles(resultNames.get(r), new long[] {rows}, numbers, null);
+            } else {
+                outputs.addStrings(resultNames.get(r), (String[]) results[r]);
+            }
+        }
+        return outputs;
     }
 
     /**
@@ -141,10 +182,18 @@ public final class PmmlBatchEvaluator {
         return numbers;
     }
 
+    /** Nothing to release: JPMML holds no native resources. */
+    @Override
+    public void close() {
+    }
+
+    @Override
+    public String runtimeVersion() {
+        return version();
+    }
+
     /** Version of JPMML-Evaluator on the class path. */
     public static String version() {
-        Package pkg = Evaluator.class.getPackage();
-        String version = pkg == null ? null : pkg.getImplementationVersion();
-        return version == null ? "unknown" : version;
+        return Versions.ofJar(Evaluator.class, "org.jpmml", "pmml-evaluator");
     }
 }

@@ -34,6 +34,20 @@ class PmmlBatchEvaluatorTest {
     }
 
     @Test
+    void scoresNamedColumnsThroughTheBatchScorerInterface() throws Exception {
+        try (BatchScorer scorer = linear()) {
+            assertArrayEquals(new String[] {"y"}, scorer.outputNames());
+            // a numeric column of any element type is read as float64; columns are matched by name
+            BatchOutputs out = scorer.score(new String[] {"color", "a"},
+                    new Object[] {new String[] {"red", "blue"}, TestData.floats(1.5f, -2f)},
+                    new String[] {"STRING", "FLOAT"}, new long[][] {{2}, {2, 1}});
+            assertArrayEquals(new double[] {7, -1}, out.doubles(0), 0.0);
+            assertArrayEquals(new long[] {2}, out.shapes.get(0));
+            org.junit.jupiter.api.Assertions.assertEquals("1.7.7", scorer.runtimeVersion());
+        }
+    }
+
+    @Test
     void rejectsACategoryThePmmlDoesNotDeclare() throws Exception {
         PmmlBatchEvaluator evaluator = linear();
         assertThrows(RuntimeException.class, () -> evaluator.evaluate(
