@@ -82,6 +82,7 @@ def main() -> int:
         print(f"{size:>6}{inside * 1e6:>12.1f}us{through * 1e6:>12.1f}us{through / inside:>8.2f}"
               f"{python_time * 1e6:>12.1f}us")
     results["tensor_model"] = tensor_model_bench(work)
+    results["boosting"] = boosting_bench(work)
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(json.dumps(results, indent=2))
     print(f"\nresults: {OUT}")
@@ -136,6 +137,53 @@ def tensor_model_bench(work: Path) -> dict:
                           "ratio": through / inside}
         print(f"{size:>6}{rates['pyfunc']:>12,.0f}{rates['ort-python']:>12,.0f}{rates['ort-java']:>12,.0f}"
               f"{inside * 1e6:>11.1f}us{through * 1e6:>11.1f}us{through / inside:>8.2f}")
+    return out
+
+
+def boosting_bench(work: Path) -> dict:
+    """The native JVM scorers of gradient-boosting model files (XGBoost4J on mlflow.xgboost's model.ubj, lightgbm4j
+    on mlflow.lightgbm's model.lgb), at batch 4096: rows per second through the harness (feature matrix, direct
+    buffer, predict, outputs copied out) vs the scorer's predict() alone on a ready-made buffer. The scorers have no
+    Java-side timing loop (ONNX Runtime Java's OrtBatchSession.timeRuns has no twin on them), so "predict alone" is
+    one bridge call per run timed from Python: it includes one JPype call (microseconds), nothing else."""
+    try:
+        import lightgbm  # noqa: F401
+        import xgboost  # noqa: F401
+    except ImportError:
+        print("\nboosting models: skipped (the boost extra, with xgboost and lightgbm, is not installed)")
+        return {}
+    import numpy as np
+    import pandas as pd
+
+    from fixtures import boosting
+    from harness.runtimes import SessionSettings, open_session
+    from harness.source import resolve
+
+    cases = {"xgboost4j": "xgb-booster-multiclass", "lightgbm-jvm": "lgbm-booster-binary"}
+    print(f"\ngradient-boosting model files ({boosting.TREES} trees of depth {boosting.DEPTH}), batch of {ROWS} "
+          "rows, 1 thread: rows per second")
+    print(f"{'runtime':<14}{'model':<24}{'pyfunc':>12}{'via harness':>13}{'predict alone':>15}{'ratio':>8}")
+    out = {}
+    for runtime, kind_name in cases.items():
+        kind = boosting.KINDS[kind_name]
+        model, frame = kind.build()
+        boosting.save(kind, work / kind_name, model, frame)
+        under_test = resolve(str(work / kind_name))
+        path = next(a.path for a in under_test.family.logged_artifacts(under_test))
+        rng = np.random.default_rng(1)
+        batch = pd.DataFrame(rng.normal(0, 3, (ROWS, frame.shape[1])), columns=frame.columns)
+        spec = under_test.family.output_spec(under_test)
+        session = open_session(runtime, path, SessionSettings())
+        pyfunc = ROWS / median_seconds(lambda: under_test.family.reference_outputs(under_test, spec, batch), 20)
+        through = median_seconds(lambda: session.run(batch), 30)
+        alone = statistics.median(session.time_inside_java(batch, 30)) / 1e9
+        session.close()
+        out[runtime] = {"model": kind_name, "rows": ROWS, "pyfunc_rows_per_second": pyfunc,
+                        "via_harness_rows_per_second": ROWS / through, "predict_alone_rows_per_second": ROWS / alone,
+                        "via_harness_s": through, "predict_alone_s": alone, "ratio": through / alone,
+                        "inside_java": "predict() alone, one bridge call timed from Python (no Java timing loop)"}
+        print(f"{runtime:<14}{kind_name:<24}{pyfunc:>12,.0f}{ROWS / through:>13,.0f}{ROWS / alone:>15,.0f}"
+              f"{through / alone:>8.2f}")
     return out
 
 

@@ -56,9 +56,12 @@ def supplied(uri: str, download_dir: Path) -> Artifact:
                 f"--artifact {uri}: neither a local file nor a downloadable MLflow artifact ({error})."
             ) from error
     suffix = path.suffix.lower()
-    if suffix not in (".onnx", ".pmml", ".xml"):
-        raise ValueError(f"--artifact {uri}: expected an .onnx or .pmml file, got '{path.name}'.")
-    fmt = ONNX if suffix == ".onnx" else PMML
+    fmt = ONNX if suffix == ".onnx" else PMML if suffix in (".pmml", ".xml") else _format_of_suffix(suffix)
+    if fmt is None:
+        others = sorted({s for _, s in _runtime_suffixes()})
+        raise ValueError(f"--artifact {uri}: expected an .onnx or .pmml file"
+                         + (f" (or {', '.join(others)}: a model file a JVM runtime reads)" if others else "")
+                         + f", got '{path.name}'.")
     artifact = Artifact(format=fmt, origin="supplied", path=path.resolve(), source_uri=uri)
     if fmt == ONNX:
         try:
@@ -72,6 +75,20 @@ def supplied(uri: str, download_dir: Path) -> Artifact:
             artifact.error = (f"{path} is not a readable ONNX file ({type(error).__name__}: {error}). "
                               "Check that it is the .onnx file itself, complete and uncorrupted.")
     return artifact
+
+
+def _runtime_suffixes() -> list[tuple[str, str]]:
+    """(format, file extension) of every registered runtime that reads a format of its own (``Runtime.suffixes``)."""
+    try:
+        from harness import registry
+
+        return [(r.format, s.lower()) for r in registry.runtimes().values() for s in getattr(r, "suffixes", ())]
+    except Exception:
+        return []
+
+
+def _format_of_suffix(suffix: str) -> str | None:
+    return next((fmt for fmt, known in _runtime_suffixes() if known == suffix), None)
 
 
 def check_external_data(path: Path) -> None:

@@ -245,6 +245,8 @@ def to_frame(data: dict[str, list], columns: list[Column]) -> pd.DataFrame:
         values = data[column.name]
         if column.type == "string":
             frame[column.name] = pd.Series(values, dtype=object)
+        elif any(v is None for v in values) and column.type in ("double", "float"):  # missing float: NaN
+            frame[column.name] = pd.Series([np.nan if v is None else v for v in values], dtype=column.dtype)
         elif any(v is None for v in values):
             nullable = {"long": "Int64", "integer": "Int32", "boolean": "boolean"}[column.type]
             frame[column.name] = pd.Series(values, dtype=nullable)

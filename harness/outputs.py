@@ -41,6 +41,9 @@ class OutputSpec:
     classes: tuple | None = None  # a clusterer's: the cluster ids; an outlier detector's: (-1, 1)
     names: tuple = ()  # "named": the reference's output names, in order
     columns: int | None = None  # "regressor": outputs per row (a multi-output regressor's targets); None: one
+    # outputs only the model's own file format gives (XGBoost's raw "margin"): an artifact of another format (ONNX,
+    # PMML) does not have them, which is a note (not-in-artifact), never a mismatch
+    native_only: tuple = ()
 
     @classmethod
     def from_signature(cls, signature) -> "OutputSpec":
@@ -85,10 +88,24 @@ def _describes_tensors(signature) -> bool:
 def named(spec: OutputSpec, artifact_format: str, raw: list[RawOutput], rows: int) -> dict[str, np.ndarray]:
     """A runtime's raw outputs by the convention of the artifact's format."""
     if artifact_format == ONNX:
-        return from_onnx(spec, raw, rows)
-    if artifact_format == PMML:
-        return from_pmml(spec, raw, rows)
-    return {r.name: r.values for r in raw}
+        found = from_onnx(spec, raw, rows)
+    elif artifact_format == PMML:
+        found = from_pmml(spec, raw, rows)
+    else:
+        found = {r.name: r.values for r in raw}
+    return native_only_absent(spec, artifact_format, found)
+
+
+def native_only_absent(spec: OutputSpec, artifact_format: str, found: dict) -> dict:
+    """The spec's native-only outputs (``OutputSpec.native_only``) an artifact lacks, marked not-in-artifact."""
+    lacking = [name for name in spec.native_only if name not in found]
+    if not lacking:
+        return found
+    outputs = found if isinstance(found, NamedOutputs) else NamedOutputs(found)
+    for name in lacking:
+        outputs.absent.setdefault(name, f"the {artifact_format.upper()} file has no '{name}' output: only the "
+                                        "model's own file format gives it")
+    return outputs
 
 
 def from_onnx(spec: OutputSpec, raw: list[RawOutput], rows: int) -> dict[str, np.ndarray]:

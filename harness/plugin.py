@@ -45,7 +45,18 @@ def pytest_configure(config):
         raise pytest.UsageError(str(error)) from None
     jvm.EXTRA_OPTIONS, jvm.JAVA_HOME = run_config.jvm_options, run_config.java_home
     _keep_hypothesis_out_of_the_working_directory()
+    _root_at_the_invocation_directory(config)
     config.stash[_RUN] = _Run(config, run_config)
+
+
+def _root_at_the_invocation_directory(config) -> None:
+    """pytest picks its rootdir from path-like arguments, and takes ``--artifact /abs/path`` for one: the items'
+    ids would then read ``../../models:/...``. Without an ini file or --rootdir, the harness roots them where it
+    runs, so ids stay ``MODEL_URI::RUNTIME[ARTIFACT]``."""
+    if getattr(config.option, "rootdir", None) or config.inipath is not None:
+        return
+    if config.rootpath != config.invocation_params.dir:
+        config._rootpath = config.invocation_params.dir
 
 
 def _keep_hypothesis_out_of_the_working_directory() -> None:

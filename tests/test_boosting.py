@@ -151,7 +151,7 @@ ONNX_EDITS = {
 }
 PMML_EDITS = {  # kinds whose ONNX export diverges on its own: the injected divergence goes into the PMML
     "lgbm-classifier-spaced": boosting.pmml_score_nudged,
-    "lgbm-regressor": boosting.pmml_threshold_moved,
+    "lgbm-regressor": boosting.pmml_score_nudged,
     "hist-gradient-boosting-gaps": boosting.pmml_missing_flipped("x0"),
 }
 

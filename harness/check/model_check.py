@@ -211,6 +211,7 @@ class ModelCheck:
             return cell
         except (Exception, RuntimeFault) as error:
             self._fail(cell, error, f"could not load {cell.artifact.path}")
+            self._note_caveat(cell)
             return cell
         try:
             cell.result = search(self._within_timeout(run), self.reference, self.strategy, self.config.tolerances,
@@ -244,7 +245,23 @@ class ModelCheck:
         else:
             cell.status = PASS
         self._note_absent_outputs(cell)
+        self._note_caveat(cell)
         return cell
+
+    def _note_caveat(self, cell: Cell) -> None:
+        """A known-bad pairing of the runtime's library and this file (``Runtime.caveat``, e.g. a Java reader older
+        than the Python writer) goes into the cell's reason whatever its status, and into a divergence's
+        attribution."""
+        try:
+            caveat = self.runtimes[cell.runtime].caveat(cell.artifact.path)
+        except Exception:
+            caveat = None
+        if not caveat:
+            return
+        cell.reason = f"{cell.reason}; {caveat}" if cell.reason else caveat
+        if cell.attribution is not None:
+            cell.attribution["detail"] = "; ".join(filter(None, [cell.attribution.get("detail"), caveat]))
+            cell.attribution["version_pair"] = caveat
 
     @staticmethod
     def _note_absent_outputs(cell: Cell) -> None:

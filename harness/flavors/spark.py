@@ -17,6 +17,7 @@ from __future__ import annotations
 import atexit
 import os
 import sys
+import warnings
 
 import numpy as np
 
@@ -55,7 +56,9 @@ class SparkFlavor(Flavor):
         columns = [prediction_col]
         if spec.kind == "classifier":
             columns.append(predictor.getOrDefault("probabilityCol"))
-        rows = pipeline.transform(session().createDataFrame(batch)).select(*columns).collect()
+        with warnings.catch_warnings():  # pyspark warns on every pandas conversion that pandas 3 is "not yet" supported
+            warnings.simplefilter("ignore", FutureWarning)
+            rows = pipeline.transform(session().createDataFrame(batch)).select(*columns).collect()
         prediction = np.array([row[0] for row in rows], dtype=np.float64)
         if spec.kind != "classifier":
             return {PREDICTION: prediction}

@@ -21,10 +21,14 @@ import numpy as np
 
 from harness.artifacts import Artifact
 from harness.flavors import Flavor, InputHints, boosting, sklearn_model
-from harness.outputs import OutputSpec
+from harness.outputs import OutputSpec, squeeze_rows
 
 FORMAT = "xgboost"  # the artifact format of XGBoost's own model files (UBJ/JSON), for JVM runtimes (XGBoost4J)
 CLASSIFIER_OBJECTIVES = ("binary:logistic", "multi:softprob", "multi:softmax")
+# The raw margin (Booster.predict(..., output_margin=True): the trees' sum and the base score, before the objective's
+# transform), compared wherever a runtime reads XGBoost's own model file (XGBoost4J); ONNX and PMML exports have no
+# such output (not-in-artifact, a note).
+MARGIN = "margin"
 
 
 def is_booster(native) -> bool:
@@ -73,18 +77,20 @@ class XgboostFlavor(Flavor):
         native = model.native
         if not is_booster(native):
             if hasattr(native, "classes_"):
-                return OutputSpec("classifier", tuple(np.asarray(native.classes_).tolist()))
-            return OutputSpec("regressor")
+                return OutputSpec("classifier", tuple(np.asarray(native.classes_).tolist()), native_only=(MARGIN,))
+            return OutputSpec("regressor", native_only=(MARGIN,))
         name = objective(native)
         if name in CLASSIFIER_OBJECTIVES:
-            return OutputSpec("classifier", tuple(range(max(class_count(native), 2))))
-        return OutputSpec("regressor")
+            return OutputSpec("classifier", tuple(range(max(class_count(native), 2))), native_only=(MARGIN,))
+        return OutputSpec("regressor", native_only=(MARGIN,))
 
     def reference_outputs(self, model, spec: OutputSpec, batch) -> dict:
         if not is_booster(model.native):
-            return boosting.sklearn_api_reference(model, spec, batch)
-        labels_only = spec.kind == "classifier" and objective(model.native) == "multi:softmax"
-        return boosting.booster_reference(model.pyfunc.predict(batch), spec, len(batch), labels_only)
+            found = boosting.sklearn_api_reference(model, spec, batch)
+        else:
+            labels_only = spec.kind == "classifier" and objective(model.native) == "multi:softmax"
+            found = boosting.booster_reference(model.pyfunc.predict(batch), spec, len(batch), labels_only)
+        return {**found, MARGIN: margin(model.native, batch)}
 
     # --- artifacts ----------------------------------------------------------------------------------------------
     def exporters(self, model) -> list:
@@ -103,6 +109,18 @@ class XgboostFlavor(Flavor):
 
     def input_hints(self, model, columns: list[str]) -> InputHints:
         return InputHints(thresholds=split_thresholds(booster_of(model.native), columns))
+
+
+def margin(native, batch) -> np.ndarray:
+    """The raw margin of a batch, called as mlflow.xgboost's PyFunc calls ``predict`` (a Booster on
+    ``DMatrix(frame)``, a scikit-learn API model on the frame): (N,) for one output group, (N, K) for K classes."""
+    import xgboost
+
+    if is_booster(native):
+        values = native.predict(xgboost.DMatrix(batch), output_margin=True, validate_features=True)
+    else:
+        values = native.predict(batch, output_margin=True, validate_features=True)
+    return squeeze_rows(np.asarray(values), len(batch))
 
 
 def split_thresholds(booster, columns: list[str]) -> dict[str, list[float]]:

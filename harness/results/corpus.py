@@ -7,7 +7,10 @@ Layout: ``<corpus>/<model>/<cell>-<hash>.json``. One file (schema ``jvm-equivale
   columns [{name, type}], rows [[value per column]] (null = missing; "nan", "inf", "-inf" for non-finite) for a
   column signature, or tensors {name: {dtype, shape, values}} for a tensor signature,
   onnx_inputs [{name, element_type, shape, values (flattened, row-major)}] (ONNX cells: exactly what the runtime
-  was fed), expected {output: values} (the reference), actual {output: values} (the cell), divergences [...],
+  was fed), jvm_inputs (the same layout: what another format's JVM scorer was fed, when its runtime says, e.g. the
+  XGBoost4J feature matrix), expected {output: values} (the reference's outputs the cell compared), actual
+  {output: values} (the cell) -- both under the JVM scorer's own output names when its runtime maps them
+  (``Runtime.scorer_outputs``), divergences [...],
   tolerance {atol, rtol}.
 """
 from __future__ import annotations
@@ -68,8 +71,11 @@ def save(corpus_dir: Path, check, cell) -> Path:
         "rows": rows,
         "tensors": tensors,
         "onnx_inputs": onnx_inputs(cell.artifact.path, example.batch) if cell.artifact.format == ONNX else None,
-        "expected": reported.outputs.get(REFERENCE, {}),
-        "actual": reported.outputs.get(cell.name, {}),
+        "jvm_inputs": _jvm_inputs(check, cell, example.batch) if cell.artifact.format != ONNX else None,
+        # the reference's outputs this cell compared (not those its artifact does not have: not-in-artifact)
+        "expected": _as_scorer(check, cell, {name: values for name, values in reported.outputs.get(REFERENCE, {}).items()
+                                             if name not in cell.result.stats.absent}),
+        "actual": _as_scorer(check, cell, reported.outputs.get(cell.name, {})),
         "error": reported.error,
         "divergences": [d.model_dump(mode="json", exclude_none=True) for d in reported.divergences],
         "tolerance": {"atol": tolerance.atol, "rtol": tolerance.rtol},
@@ -79,6 +85,30 @@ def save(corpus_dir: Path, check, cell) -> Path:
     path = folder / f"{slug(cell.name)}-{digest}.json"
     write_text(path, text)
     return path
+
+
+def _jvm_inputs(check, cell, batch) -> list[dict] | None:
+    """What the cell's JVM scorer was fed (``Runtime.jvm_inputs``: e.g. XGBoost4J's feature matrix), if the runtime
+    says; the replayer feeds exactly that."""
+    runtime = check.runtimes.get(cell.runtime)
+    try:
+        return runtime.jvm_inputs(cell.artifact.path, batch) if runtime is not None else None
+    except Exception:
+        return None
+
+
+def _as_scorer(check, cell, outputs: dict) -> dict:
+    """Outputs under the names the cell's JVM scorer gives its own (``Runtime.scorer_outputs``, e.g. XGBoost4J's
+    ``margin`` and ``prediction``), so the replayer compares like with like; as they are otherwise."""
+    from harness.artifacts import ONNX
+
+    runtime = check.runtimes.get(cell.runtime)
+    if runtime is None or cell.artifact.format == ONNX or not outputs or "error" in outputs:
+        return outputs
+    try:
+        return runtime.scorer_outputs(check.output_spec, outputs) or outputs
+    except Exception:
+        return outputs
 
 
 def _keep_artifact(source: Path, folder: Path) -> str:

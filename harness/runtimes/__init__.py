@@ -52,6 +52,7 @@ class Runtime:
     format: str = ""  # the artifact format it runs: harness.artifacts.ONNX, PMML, or a flavor's own format
     in_jvm: bool = False  # runs inside the JVM (isolated by --isolate-jvm, blamed as "jvm" by the attribution)
     description: str = ""  # one line for the README and --help, e.g. "ONNX Runtime Java 1.29 (JPype)"
+    suffixes: tuple[str, ...] = ()  # file extensions of its format that --artifact accepts (".ubj", ".lgb", ...)
 
     def open(self, path, settings: SessionSettings) -> Session:
         raise NotImplementedError
@@ -63,6 +64,21 @@ class Runtime:
     def versions(self) -> dict[str, str | None]:
         """What the report's versions table shows for this runtime."""
         return {self.name: self.version()}
+
+    def caveat(self, path) -> str | None:
+        """A known-bad pairing of this runtime's library and the file (e.g. a reader older than the library that
+        wrote the model), said on every cell of the pair; None when there is none. Read without opening a session."""
+        return None
+
+    def jvm_inputs(self, path, batch) -> list[dict] | None:
+        """What a JVM runtime's scorer is fed for ``batch`` ({name, element_type, shape, values} per input), for a
+        counterexample the plain-Java replayer runs; None when the corpus's columns/rows say it already."""
+        return None
+
+    def scorer_outputs(self, spec, named: dict) -> dict | None:
+        """Named outputs (the reference's or a cell's, as the report has them) under the names and layout the JVM
+        scorer gives its own, for the plain-Java replayer; None when they are the same."""
+        return None
 
     def named_outputs(self, spec, raw: list[RawOutput], rows: int) -> dict[str, np.ndarray]:
         from harness import outputs

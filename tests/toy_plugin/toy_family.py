@@ -29,6 +29,11 @@ class ToyExporter(Exporter):
         return "0.1"
 
     def export(self, model, inputs, opset, path, options):
+        if os.environ.get("TOY_EXPORT_HUGE_ERROR"):  # a converter that dumps a megabyte, the real cause inside
+            try:
+                raise TypeError("Field onnx.AttributeProto.ints: Expected an int, got a boolean")
+            except TypeError as cause:
+                raise RuntimeError("could not convert node attributes: " + "x" * 1_000_000) from cause
         shutil.copyfile(model.local_dir / model.flavor_conf["data"], path)
 
 
