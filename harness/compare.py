@@ -201,6 +201,7 @@ def normalize_labels(values: np.ndarray) -> np.ndarray:
 # Upper edges of the error-distribution bins: each example counts once, by its largest absolute error.
 HISTOGRAM_EDGES = (0.0, 1e-15, 1e-12, 1e-9, 1e-7, 1e-5, 1e-3, 1e-1, float("inf"))
 WORST_KEPT = 3
+WORST_VALUES_KEPT = 2000  # a kept worst batch with more input values than this keeps only its worst row
 
 
 @dataclass
@@ -239,4 +240,19 @@ class CellStats:
         self.histogram[int(np.searchsorted(HISTOGRAM_EDGES, example_abs))] += 1
         if batch is not None and example_abs > 0 and (
                 len(self.worst) < WORST_KEPT or example_abs > self.worst[-1][0]):
-            self.worst = sorted(self.worst + [(example_abs, batch)], key=lambda w: -w[0])[:WORST_KEPT]
+            kept = (example_abs, _worst_rows(batch, divergences))
+            self.worst = sorted(self.worst + [kept], key=lambda w: -w[0])[:WORST_KEPT]
+
+
+def _worst_rows(batch, divergences: list[OutputDivergence]):
+    """The batch, or for a large one (hundreds of columns, big tensors) only the row of its largest error: the
+    report keeps a few worst inputs per cell, and they must stay small."""
+    from harness import batch as batches
+
+    values = batch.size if hasattr(batch, "size") and not isinstance(batch, dict) else \
+        sum(int(np.size(v)) for v in batch.values())
+    if values <= WORST_VALUES_KEPT or batches.rows(batch) <= 1:
+        return batch
+    numeric = [d for d in divergences if d.kind == "numeric" and d.worst_row is not None]
+    row = max(numeric, key=lambda d: d.max_abs).worst_row if numeric else 0
+    return batches.take_rows(batch, [min(int(row), batches.rows(batch) - 1)])

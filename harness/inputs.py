@@ -128,6 +128,19 @@ def float_edges(column: Column) -> list[float]:
     return list(dict.fromkeys(edges + ([float("inf"), float("-inf")] if column.infinities else [])))
 
 
+def shrink_target(column: Column):
+    """The value a column's strategy shrinks toward (what the reports' typical row shows): missing for an optional
+    column, False, the first category (or ""), else 0 within the column's range."""
+    if not column.required:
+        return None
+    if column.type == "boolean":
+        return False
+    if column.type == "string":
+        return column.categories[0] if column.categories else ""
+    value = min(max(0.0, float(column.low)), float(column.high))
+    return int(value) if column.type in ("long", "integer") else value  # (toward 0: inside floor(low)..ceil(high))
+
+
 def typical_value(column: Column):
     """A plain in-domain value of the column (for probes)."""
     if column.type == "string":
@@ -193,10 +206,13 @@ def perturbed_rows(rows: list[dict], columns: list[Column]) -> st.SearchStrategy
     return perturb()
 
 
-def boundary_rows(columns: list[Column], boundary: tuple[np.ndarray, float]) -> st.SearchStrategy:
-    """Rows on a linear model's decision boundary w.x + b = 0 (one column solved for), within the columns' ranges."""
+def boundary_rows(columns: list[Column], boundary: tuple[np.ndarray, float],
+                  base: st.SearchStrategy | None = None) -> st.SearchStrategy:
+    """Rows on a linear model's decision boundary w.x + b = 0 (one column solved for), within the columns' ranges;
+    the other columns from ``base`` (default: every column drawn)."""
     w, b = boundary
-    generated = st.fixed_dictionaries({c.name: value_strategy(c, hunt=False) for c in columns})
+    generated = base if base is not None else st.fixed_dictionaries(
+        {c.name: value_strategy(c, hunt=False) for c in columns})
 
     @st.composite
     def on_boundary(draw):
@@ -215,27 +231,60 @@ def boundary_rows(columns: list[Column], boundary: tuple[np.ndarray, float]) -> 
 
 
 
+WIDE_ROW = 32  # a hunting row over more columns than this is a base row with a few columns changed
+CHANGED_COLUMNS = 8  # at most this many per wide row
+
+
+def sparse_rows(columns: list[Column], data_rows: list[dict] | None = None) -> st.SearchStrategy:
+    """Rows of a wide signature (hundreds of columns): a base row (the columns' shrink targets, or a real row) with
+    up to CHANGED_COLUMNS columns drawn from their hunting strategies. A row costs a few draws, not one per column
+    (a dense 300-column batch would cost thousands and overrun Hypothesis' buffer), and shrinks toward the typical
+    row plus the few columns that matter: what the reports show of a wide counterexample."""
+    strategies = [value_strategy(c, hunt=True) for c in columns]
+    bases = [{c.name: shrink_target(c) for c in columns}] + [dict(r) for r in data_rows or []]
+
+    @st.composite
+    def sparse(draw):
+        row = dict(draw(st.sampled_from(bases)))
+        for j in draw(st.lists(st.integers(0, len(columns) - 1), max_size=CHANGED_COLUMNS, unique=True)):
+            row[columns[j].name] = draw(strategies[j])
+        return row
+
+    return sparse()
+
+
 def row_strategy(columns: list[Column], *, hunt: bool = True, data_rows: list[dict] | None = None,
                  boundary: tuple | None = None) -> st.SearchStrategy:
+    numeric = all(c.type in ("double", "float", "long", "integer") for c in columns)
+    if hunt and len(columns) > WIDE_ROW:
+        rows = [sparse_rows(columns, data_rows)]
+        if boundary is not None and numeric:
+            rows.append(boundary_rows(columns, boundary, base=rows[0]))
+        return st.one_of(rows)
     rows = [st.fixed_dictionaries({c.name: value_strategy(c, hunt) for c in columns})]
     if hunt and data_rows:
         rows.append(perturbed_rows(data_rows, columns))
-    if hunt and boundary is not None and all(c.type in ("double", "float", "long", "integer") for c in columns):
+    if hunt and boundary is not None and numeric:
         rows.append(boundary_rows(columns, boundary))
     return st.one_of(rows)
 
 
-@st.composite
-def batches(draw, columns: list[Column], max_rows: int = MAX_ROWS, *, hunt: bool = True,
-            data_rows: list[dict] | None = None, boundary: tuple | None = None) -> pd.DataFrame:
-    """A batch of rows; shrinks toward one row of simple values. ``hunt=False`` is plain sampling (the baseline)."""
+def batches(columns: list[Column], max_rows: int = MAX_ROWS, *, hunt: bool = True,
+            data_rows: list[dict] | None = None, boundary: tuple | None = None) -> st.SearchStrategy:
+    """Batches (DataFrames) of rows; shrinks toward one row of simple values. ``hunt=False`` is plain sampling (the
+    baseline). The row strategy is built once, not per batch (for hundreds of columns that is most of the cost)."""
+    row = row_strategy(columns, hunt=hunt, data_rows=data_rows, boundary=boundary)
     sizes = st.integers(1, max_rows)
     if hunt:
         sizes = st.one_of(sizes, st.sampled_from(BATCH_SIZE_EDGES))
-    count = draw(sizes)
-    rows = draw(st.lists(row_strategy(columns, hunt=hunt, data_rows=data_rows, boundary=boundary),
-                         min_size=count, max_size=count))
-    return to_frame({c.name: [row[c.name] for row in rows] for c in columns}, columns)
+
+    @st.composite
+    def batch(draw) -> pd.DataFrame:
+        count = draw(sizes)
+        rows = draw(st.lists(row, min_size=count, max_size=count))
+        return to_frame({c.name: [r[c.name] for r in rows] for c in columns}, columns)
+
+    return batch()
 
 
 def to_frame(data: dict[str, list], columns: list[Column]) -> pd.DataFrame:
@@ -250,8 +299,8 @@ def to_frame(data: dict[str, list], columns: list[Column]) -> pd.DataFrame:
         elif any(v is None for v in values):
             nullable = {"long": "Int64", "integer": "Int32", "boolean": "boolean"}[column.type]
             frame[column.name] = pd.Series(values, dtype=nullable)
-        else:
-            frame[column.name] = pd.Series(values, dtype=column.dtype)
+        else:  # a plain array: for hundreds of columns, a Series each is most of the cost of a batch
+            frame[column.name] = np.asarray(values, dtype=column.dtype)
     return pd.DataFrame(frame)
 
 

@@ -69,12 +69,13 @@ OPTIONS: tuple[Option, ...] = (
            cfg.parse_opsets, metavar="LIST", policy="opsets", toml="a list of integers, e.g. [13, 17]",
            toml_types=LIST, spell=_joined),
     Option("--converter-option", "an option for one converter, EXPORTER:KEY=VALUE, e.g. skl2onnx:zipmap=true, "
-           "skl2onnx:ml_opset=3, skl2onnx:input_type=double (repeatable)", "—", cfg.parse_converter_option,
+           "skl2onnx:ml_opset=3, skl2onnx:input_type=double, onnxmltools:route=onnxmltools (repeatable)", "—", cfg.parse_converter_option,
            action="append", metavar="EXPORTER:KEY=VALUE", policy="converters",
            toml="a table per exporter, e.g. [tool.harness.converters.skl2onnx]", toml_types=TABLE,
            spell=_converter_table),
-    Option("--artifact", "an ONNX or PMML file you deploy (local path or MLflow artifact URI), checked as is "
-           "against the PyFunc reference (repeatable)", "—", action="append", metavar="PATH_OR_URI"),
+    Option("--artifact", "an ONNX or PMML file you deploy, or a model file a JVM runtime reads (by extension: "
+           ".ubj/.json XGBoost, .lgb/.txt LightGBM) (local path or MLflow artifact URI), checked as is against the "
+           "PyFunc reference (repeatable)", "—", action="append", metavar="PATH_OR_URI"),
     Option("--max-examples", "input batches tried per cell", str(cfg.DEFAULT_MAX_EXAMPLES),
            cfg.parse_count("--max-examples", 1), metavar="N", policy="max_examples", toml="a whole number, 1 or more",
            toml_types=INT),

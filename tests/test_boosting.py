@@ -3,10 +3,12 @@ with mlflow.xgboost / mlflow.lightgbm), an XGBClassifier inside a scikit-learn P
 HistGradientBoostingClassifier with missing values (mlflow.sklearn), exported with onnxmltools' converters,
 skl2onnx and sklearn2pmml and run on ONNX Runtime (Python and Java) and JPMML.
 
-One harness run checks every kind (``every_kind``); each kind then gets one injected divergence, found with the
-expected attribution, in process. What the harness finds on its own is asserted too: LightGBM and
-HistGradientBoosting compare float64 inputs with float64 thresholds, and their ONNX exports hold float32 thresholds
-rounded to the nearest float32 and take float32 inputs, so they are not equivalent next to a split.
+Two harness runs check every kind (``equivalent_kinds``, ``float64_kinds``); each kind then gets one injected
+divergence, found with the expected attribution, in process. What the harness finds on its own is asserted too:
+LightGBM and HistGradientBoosting split float64 inputs on float64 thresholds, and a Pipeline scales in float64
+before XGBoost's float32 splits; their ONNX exports take float32 inputs (and hold thresholds rounded to the nearest
+float32, or scale in float32), so they are not equivalent next to a split. Only the threshold hunt finds it
+(100,000 random rows did not, for the pipeline).
 """
 from __future__ import annotations
 
@@ -22,9 +24,11 @@ from harness.config import RunConfig
 from tests.conftest import run_harness, use_registry
 
 RUNTIMES = "ort-python,ort-java,jpmml"
-FAST = ["--opsets", "13,15", "--max-examples", "30", "--runtimes", RUNTIMES]
-EQUIVALENT = ("xgb-classifier", "xgb-booster-multiclass", "xgb-booster-regression", "xgb-in-pipeline")
-FLOAT64_SPLITS = ("lgbm-classifier-spaced", "lgbm-booster-binary", "lgbm-regressor", "hist-gradient-boosting-gaps")
+FAST = ["--max-examples", "20", "--runtimes", RUNTIMES]
+ONE_THREAD = {"OMP_NUM_THREADS": "1"}  # the models' own OpenMP threads only slow a loaded 2-core machine down
+EQUIVALENT = ("xgb-classifier", "xgb-booster-multiclass", "xgb-booster-regression")
+FLOAT64_SPLITS = ("lgbm-classifier-spaced", "lgbm-booster-binary", "lgbm-regressor", "hist-gradient-boosting-gaps",
+                  "xgb-in-pipeline")
 
 
 @pytest.fixture(scope="module")
@@ -38,33 +42,45 @@ def logged(registry_uri):
     return found
 
 
-@pytest.fixture(scope="module")
-def every_kind(logged, registry_uri, tmp_path_factory):
-    """One `pytest --model-uri ...` run over every kind: name -> the model's report entry."""
-    names = list(logged)
+def harness_run(names, logged, registry_uri, folder, opsets: str) -> dict:
+    """One `pytest --model-uri ...` run over ``names``: name -> the model's report entry."""
     args = [arg for name in names for arg in ("--model-uri", logged[name][0])]
-    run = run_harness([*args, *FAST], tmp_path_factory.mktemp("every-kind"), registry_uri, timeout=900)
+    run = run_harness([*args, "--opsets", opsets, *FAST], folder, registry_uri, env=ONE_THREAD, timeout=900)
     assert run.report is not None, run.output
     return {name: run.report["models"][i] for i, name in enumerate(names)}
+
+
+@pytest.fixture(scope="module")
+def equivalent_kinds(logged, registry_uri, tmp_path_factory):
+    return harness_run(EQUIVALENT, logged, registry_uri, tmp_path_factory.mktemp("equivalent"), "13,15")
+
+
+@pytest.fixture(scope="module")
+def float64_kinds(logged, registry_uri, tmp_path_factory):
+    """At one opset: the ONNX files at 13 and 15 hold the same trees, and every diverged cell shrinks its own
+    counterexample."""
+    return harness_run(FLOAT64_SPLITS, logged, registry_uri, tmp_path_factory.mktemp("float64"), "15")
 
 
 def cells_of(report: dict) -> dict:
     return {c["name"]: c for c in report["cells"]}
 
 
-def onnx_cells(kind_name: str, exporter: str) -> set[str]:
-    return {f"{runtime}[{exporter}-opset{opset}]" for runtime in ("ort-python", "ort-java") for opset in (13, 15)}
+def onnx_cells(exporter: str, opsets=(13, 15)) -> set[str]:
+    return {f"{runtime}[{exporter}-opset{opset}]" for runtime in ("ort-python", "ort-java") for opset in opsets}
 
 
 # --- each kind, as the harness checks it ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", EQUIVALENT)
-def test_xgboost_models_and_an_xgboost_pipeline_pass_every_cell(every_kind, name):
-    report = every_kind[name]
+def test_xgboost_boosters_and_sklearn_api_models_pass_every_cell(equivalent_kinds, name):
+    """XGBoost splits float32 values (``x < t``, DMatrix rounds inputs to float32) on float32 thresholds: the ONNX
+    export computes the same thing exactly, in Python and in Java, and so does the PMML."""
+    report = equivalent_kinds[name]
     kind = KINDS[name]
     assert report["error"] is None and report["flavor"] == kind.flavor, report
     cells = cells_of(report)
-    expected = onnx_cells(name, "skl2onnx" if kind.flavor == "sklearn" else "onnxmltools")
+    expected = onnx_cells("onnxmltools")
     if kind.sklearn_api:
         expected.add("jpmml[sklearn2pmml]")  # sklearn2pmml cannot take a native Booster: no PMML for those
     assert set(cells) == expected
@@ -73,9 +89,9 @@ def test_xgboost_models_and_an_xgboost_pipeline_pass_every_cell(every_kind, name
         assert cell["examples"] >= 20 and cell["max_abs"] < 1e-5, (cell_name, cell["max_abs"])
 
 
-def float32_step_from_a_split(value: float, thresholds: list[float]) -> bool:
-    """Is ``value`` within one float32 step of one of ``thresholds``?"""
-    return any(abs(value - t) <= abs(float(np.spacing(np.float32(t)))) for t in thresholds)
+def float32_steps_from_a_split(value: float, thresholds: list[float], steps: int = 1) -> bool:
+    """Is ``value`` within ``steps`` float32 steps of one of ``thresholds``?"""
+    return any(abs(value - t) <= steps * abs(float(np.spacing(np.float32(t)))) for t in thresholds)
 
 
 def model_thresholds(kind, model, columns: list[str]) -> dict:
@@ -87,16 +103,18 @@ def model_thresholds(kind, model, columns: list[str]) -> dict:
 
 
 @pytest.mark.parametrize("name", FLOAT64_SPLITS)
-def test_float64_split_models_diverge_in_float32_onnx_next_to_a_split_while_pmml_passes(every_kind, logged, name):
-    """LightGBM and HistGradientBoosting split with ``x <= t`` in float64; onnxmltools and skl2onnx write t rounded
-    to the nearest float32 and take float32 inputs. The harness hunts the model's thresholds and finds an input
-    next to one that takes the other branch in ONNX; the PMML export (double) agrees."""
-    report = every_kind[name]
+def test_float64_splits_diverge_in_float32_onnx_next_to_a_split_while_pmml_passes(float64_kinds, logged, name):
+    """LightGBM and HistGradientBoosting split with ``x <= t`` in float64, and onnxmltools/skl2onnx write t rounded
+    to the nearest float32 (not down, as skl2onnx does for scikit-learn's own trees) with float32 inputs; the
+    Pipeline scales in float64 and ONNX's Scaler in float32 before the XGBoost split. The harness hunts the model's
+    thresholds (mapped back through the scaler) and finds an input next to one that takes the other branch in ONNX,
+    in Python and Java alike (so the file is blamed); the PMML export (double) agrees with the model."""
+    report = float64_kinds[name]
     kind = KINDS[name]
     _, model, frame = logged[name]
     assert report["error"] is None and report["flavor"] == kind.flavor, report
     cells = cells_of(report)
-    onnx_names = onnx_cells(name, "skl2onnx" if kind.flavor == "sklearn" else "onnxmltools")
+    onnx_names = onnx_cells("skl2onnx" if kind.flavor == "sklearn" else "onnxmltools", opsets=(15,))
     assert onnx_names <= set(cells)
     thresholds = model_thresholds(kind, model, [str(c) for c in frame.columns])
     for cell_name in onnx_names:
@@ -104,17 +122,18 @@ def test_float64_split_models_diverge_in_float32_onnx_next_to_a_split_while_pmml
         assert cell["status"] == "diverged", (cell_name, cell["status"], cell["reason"])
         assert cell["attribution"]["kind"] == "conversion", cell["attribution"]
         row = cell["counterexample"]["inputs"][0]
-        assert any(value is not None and float32_step_from_a_split(float(value), thresholds.get(column, []))
+        steps = 8 if name == "xgb-in-pipeline" else 1  # float32 scaling moves the value a few steps
+        assert any(value is not None and float32_steps_from_a_split(float(value), thresholds.get(column, []), steps)
                    for column, value in row.items()), (cell_name, row)
     if kind.sklearn_api:
         pmml = cells["jpmml[sklearn2pmml]"]
-        assert pmml["status"] == "pass" and pmml["max_abs"] < 1e-9, (pmml["status"], pmml["reason"])
+        assert pmml["status"] == "pass" and pmml["max_abs"] < 1e-6, (pmml["status"], pmml["reason"])
 
 
-def test_lightgbm_rewrites_spaces_in_feature_names_and_the_signature_is_still_accepted(every_kind, logged):
+def test_lightgbm_rewrites_spaces_in_feature_names_and_the_signature_is_still_accepted(float64_kinds, logged):
     _, model, frame = logged["lgbm-classifier-spaced"]
     assert list(model.feature_names_in_) != list(frame.columns)  # 'monthly_charges' vs 'monthly charges'
-    cells = cells_of(every_kind["lgbm-classifier-spaced"])
+    cells = cells_of(float64_kinds["lgbm-classifier-spaced"])
     assert cells["jpmml[sklearn2pmml]"]["status"] == "pass"
     assert not any("signature" in (c["reason"] or "") for c in cells.values())
 
@@ -158,7 +177,7 @@ PMML_EDITS = {  # kinds whose ONNX export diverges on its own: the injected dive
 
 def supplied_check(uri: str, deployed, runtimes: list[str], tmp_path) -> tuple[ModelCheck, list]:
     config = RunConfig(model_uris=[uri], runtimes=runtimes, opsets=[15], artifacts=[str(deployed)],
-                       max_examples=50, work_dir=tmp_path / "work")
+                       max_examples=30, work_dir=tmp_path / "work")
     check = ModelCheck(uri, config)
     supplied = [c for c in check.cells if c.artifact.origin == "supplied"]
     for cell in supplied:
@@ -198,22 +217,39 @@ def test_an_edited_pmml_file_diverges_and_is_blamed_on_the_format(logged, regist
 # --- converter options ----------------------------------------------------------------------------------------------
 
 def test_converter_options_are_recorded_and_zipmap_still_compares_equal(logged, registry_uri, tmp_path):
-    xgb_uri, pipe_uri = logged["xgb-classifier"][0], logged["xgb-in-pipeline"][0]
-    run = run_harness(["--model-uri", xgb_uri, "--model-uri", pipe_uri, "--opsets", "15", "--max-examples", "30",
-                       "--runtimes", "ort-python,ort-java",
-                       "--converter-option", "onnxmltools:zipmap=true", "--converter-option", "onnxmltools:ml_opset=1",
-                       "--converter-option", "skl2onnx:zipmap=true"], tmp_path, registry_uri)
+    run = run_harness(["--model-uri", logged["xgb-classifier"][0], "--opsets", "15", "--max-examples", "20",
+                       "--runtimes", "ort-python,ort-java", "--converter-option", "onnxmltools:zipmap=true",
+                       "--converter-option", "onnxmltools:ml_opset=1"], tmp_path, registry_uri, env=ONE_THREAD)
     assert run.returncode == 0, run.output
-    for index, (exporter, options, ml_opset) in enumerate((("onnxmltools", {"zipmap": True, "ml_opset": 1}, 1),
-                                                           ("skl2onnx", {"zipmap": True}, 2))):
-        model = run.report["models"][index]
-        assert model["converter_options"]["onnxmltools"] == {"zipmap": True, "ml_opset": 1}
-        for cell in model["cells"]:
-            assert cell["status"] == "pass", (cell["name"], cell["reason"])
-            assert cell["artifact"]["options"] == options
-            graph = onnx.load(cell["artifact"]["path"])
-            assert "ZipMap" in [n.op_type for n in graph.graph.node]  # a list of dicts, mapped back to columns
-            assert {o.domain: o.version for o in graph.opset_import}["ai.onnx.ml"] == ml_opset
+    model = run.report["models"][0]
+    assert model["converter_options"] == {"onnxmltools": {"zipmap": True, "ml_opset": 1}}
+    for cell in model["cells"]:
+        assert cell["status"] == "pass", (cell["name"], cell["reason"])
+        assert cell["artifact"]["options"] == {"zipmap": True, "ml_opset": 1}
+        graph = onnx.load(cell["artifact"]["path"])
+        assert "ZipMap" in [n.op_type for n in graph.graph.node]  # a list of dicts, mapped back to columns
+        assert {o.domain: o.version for o in graph.opset_import}["ai.onnx.ml"] == 1
+
+
+def test_skl2onnx_takes_zipmap_for_an_xgboost_in_a_pipeline_and_the_outputs_map_back(logged, tmp_path):
+    """skl2onnx:zipmap=true reaches the registered onnxmltools converter: probabilities come as ZipMap's list of
+    dicts, which the harness maps back to the same [N, classes] matrix as zipmap=false."""
+    from harness.exporters import sklearn_onnx
+    from harness.outputs import OutputSpec, from_onnx
+    from harness.runtimes import SessionSettings
+    from harness.runtimes.ort_python import OrtPython
+
+    _, model, frame = logged["xgb-in-pipeline"]
+    spec = OutputSpec("classifier", (0, 1))
+    matrices = []
+    for zipmap in (True, False):
+        path = tmp_path / f"zipmap-{zipmap}.onnx"
+        sklearn_onnx.export(model, boosting.columns_of(frame), 15, path, {"zipmap": zipmap})
+        assert ("ZipMap" in [n.op_type for n in onnx.load(str(path)).graph.node]) is zipmap
+        session = OrtPython().open(path, SessionSettings())
+        matrices.append(from_onnx(spec, session.run(frame), len(frame))["probabilities"])
+        session.close()
+    assert np.array_equal(matrices[0], matrices[1])
 
 
 def test_double_inputs_raw_scores_and_the_onnxmltools_route(logged, tmp_path):

@@ -59,6 +59,7 @@ def models(registry_uri, tmp_path_factory):
             "broken": h2o_models.log_h2o(gbm, "h2o-gbm-broken-mojo", h2o_models.broken_mojo(folder)),
             "newer": h2o_models.log_h2o(gbm, "h2o-gbm-newer-mojo", h2o_models.mojo_from_newer_h2o(mojo, folder)),
             "gbm_model": gbm, "mojo": mojo,
+            "kmeans_mojo": h2o_models.download_mojo(h2o_models.train_kmeans(), folder),
         }
     finally:
         h2o_models.stop()
@@ -173,3 +174,22 @@ def test_a_class_path_without_h2o_genmodel_says_how_to_fix_it(models):
                           env={**os.environ, jvm.CLASSPATH_ENV: os.pathsep.join(jars)})
     assert done.returncode != 0
     assert "h2o-genmodel is not on the bridge's class path" in done.stderr and "make java" in done.stderr, done.stderr
+
+
+def test_h2o_mojo_is_chosen_by_runtimes_and_by_the_policy(models, registry_uri, tmp_path):
+    """Collection only (nothing is loaded): --runtimes and a policy's runtimes both know h2o-mojo."""
+    chosen = run_harness(["--model-uri", models["glm"], "--runtimes", "h2o-mojo", "--collect-only", "-q"],
+                         tmp_path, use_registry(registry_uri))
+    assert f"{models['glm']}::{DOWNLOADED}" in chosen.output, chosen.output
+    (tmp_path / "policy.toml").write_text('runtimes = ["h2o-mojo", "jpmml"]\n')
+    policy = run_harness(["--model-uri", models["glm"], "--policy", str(tmp_path / "policy.toml"),
+                          "--collect-only", "-q"], tmp_path, use_registry(registry_uri))
+    assert f"{models['glm']}::{DOWNLOADED}" in policy.output and "1 test collected" in policy.output, policy.output
+
+
+def test_a_mojo_of_a_category_the_scorer_does_not_score_is_skipped_with_the_reason(models):
+    from harness.runtimes import RuntimeCannotTake, SessionSettings, open_session
+
+    with pytest.raises(RuntimeCannotTake, match="the MOJO is a Clustering model; the harness scores Binomial, "
+                                                "Multinomial and Regression MOJOs"):
+        open_session("h2o-mojo", models["kmeans_mojo"], SessionSettings())

@@ -18,6 +18,7 @@ pytest.importorskip("pyspark2pmml", reason="the jvm-families extra (pyspark, pys
 from fixtures import spark_models  # noqa: E402
 from tests.conftest import run_harness, use_registry  # noqa: E402
 
+pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
 EXPORTED = "jpmml[pyspark2pmml]"
 SUPPLIED = "jpmml[supplied-edited.pmml]"
 

@@ -146,17 +146,27 @@ class ModelCheck:
             return inputs.read_data(self.config.data_path, self.columns)
         return self.model.input_example
 
-    def _accepts_infinity(self, column) -> bool:
-        """One probe per float column: does the reference take +inf there? (scikit-learn usually refuses.)"""
-        if column.type not in ("double", "float"):
-            return False
+    def _accepts_infinity(self, names) -> bool:
+        """One probe: does the reference take +inf in these float columns at once? (scikit-learn usually refuses.)"""
         base = {c.name: inputs.typical_value(c) for c in self.columns}
-        base[column.name] = float("inf")
+        base.update({name: float("inf") for name in names})
         try:
             self.reference.outputs(inputs.to_frame({k: [v] for k, v in base.items()}, self.columns))
         except ReferenceRejected:
             return False
         return True
+
+    @cached_property
+    def infinity_columns(self) -> set[str]:
+        """The float columns where the reference takes +inf: one probe with every float column infinite; when the
+        reference refuses it, one probe per column, except for a wide signature (more than WIDE_ROW columns), where
+        a probe per column would cost hundreds of reference calls: there, none."""
+        floats = [c.name for c in self.columns if c.type in ("double", "float")]
+        if not floats or self._accepts_infinity(floats):
+            return set(floats)
+        if len(self.columns) > inputs.WIDE_ROW:
+            return set()
+        return {name for name in floats if self._accepts_infinity([name])}
 
     @cached_property
     def hunting_columns(self) -> list[inputs.Column]:
@@ -168,7 +178,7 @@ class ModelCheck:
         interesting, suspicious = structure.interesting_values(self.hints.thresholds, names, paths)
         return [dataclasses.replace(c, interesting=tuple(interesting.get(c.name, ())),
                                     suspicious=tuple(suspicious.get(c.name, ())),
-                                    infinities=self._accepts_infinity(c)) for c in self.columns]
+                                    infinities=c.name in self.infinity_columns) for c in self.columns]
 
     @cached_property
     def strategy(self):

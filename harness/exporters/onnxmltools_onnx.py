@@ -28,6 +28,7 @@ from harness.exporters import Exporter
 from harness.exporters.sklearn_onnx import (
     CLASSIFIER_OPTIONS,
     HARNESS_KEYS,
+    feature_names_cleared,
     input_tensor_type,
     register_boosting_converters,
     target_opsets,
@@ -44,7 +45,18 @@ class OnnxmltoolsOnnx(Exporter):
     sweeps_opsets = True
 
     def export(self, model, inputs, opset, path: Path, options: dict) -> None:
-        export(model.native, len(inputs), opset, path, options)
+        export(model.native, feature_count(model.native, inputs), opset, path, options)
+
+
+def feature_count(model, inputs) -> int:
+    """How many features the model takes: its own count (``num_features()``, ``num_feature()``,
+    ``n_features_in_``), else the signature's columns."""
+    for read in (lambda: model.num_features(), lambda: model.num_feature(), lambda: model.n_features_in_):
+        try:
+            return int(read())
+        except (AttributeError, TypeError):
+            continue
+    return len(inputs)
 
 
 def export(model, features: int, opset: int, path: Path, options: dict | None = None) -> None:
@@ -87,7 +99,7 @@ def _through_onnxmltools(model, features, opset, options):
     if _is_xgboost(model):
         if extra:
             raise ValueError(f"onnxmltools.convert_xgboost takes no converter options (got {sorted(extra)})")
-        with _feature_names_cleared(_xgboost_booster(model)):
+        with feature_names_cleared(_xgboost_booster(model)):  # it refuses named features
             return onnxmltools.convert_xgboost(model, initial_types=types, target_opset=opset)
     unknown = set(extra) - {"zipmap", "split"}
     if unknown:
@@ -121,22 +133,6 @@ def _is_xgboost(model) -> bool:
 
 def _xgboost_booster(model):
     return model if type(model).__name__ == "Booster" else model.get_booster()
-
-
-class _NamesCleared:
-    def __init__(self, booster):
-        self.booster, self.names = booster, booster.feature_names
-
-    def __enter__(self):
-        self.booster.feature_names = None
-
-    def __exit__(self, *exc):
-        self.booster.feature_names = self.names
-
-
-def _feature_names_cleared(booster):
-    """onnxmltools reads XGBoost feature indices off the dump ('f0', 'f1', ...) and refuses named features."""
-    return _NamesCleared(booster)
 
 
 def wrapped(model):

@@ -197,11 +197,17 @@ def xgboost_by_index(convert):
     feature names are cleared (the dump then says f0, f1, ... in the training column order) and then restored."""
     @functools.wraps(convert)
     def converter(scope, operator, container):
-        booster = operator.raw_operator.get_booster()
-        names = booster.feature_names
-        booster.feature_names = None
-        try:
+        with feature_names_cleared(operator.raw_operator.get_booster()):
             return convert(scope, operator, container)
-        finally:
-            booster.feature_names = names
     return converter
+
+
+@contextlib.contextmanager
+def feature_names_cleared(booster):
+    """An XGBoost booster without feature names (its dump then says f0, f1, ...), restored afterwards."""
+    names = booster.feature_names
+    booster.feature_names = None
+    try:
+        yield booster
+    finally:
+        booster.feature_names = names

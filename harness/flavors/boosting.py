@@ -29,9 +29,15 @@ def booster_reference(predicted, spec: OutputSpec, rows: int, labels_only: bool 
     return {LABEL: classes[np.argmax(probabilities, axis=1)], PROBABILITIES: probabilities}
 
 
+def model_input(batch):
+    """A column batch as it is; a tensor signature's batch (one matrix) as that matrix."""
+    return next(iter(batch.values())) if isinstance(batch, dict) and len(batch) == 1 else batch
+
+
 def sklearn_api_reference(model, spec: OutputSpec, batch) -> dict:
     """XGBClassifier/LGBMClassifier/...: the PyFunc prediction (labels or values), and the native
     ``predict_proba`` of a classifier."""
+    batch = model_input(batch)
     predicted = np.asarray(model.pyfunc.predict(batch))
     if spec.kind != "classifier":
         return {PREDICTION: squeeze_rows(predicted, len(batch))}

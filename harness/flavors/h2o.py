@@ -176,6 +176,7 @@ class _Cluster:
 
 
 _cluster: _Cluster | None = None
+_exit_handler = None  # stop_cluster, registered with atexit once (the plugin stops the cluster before exit)
 
 
 def start_cluster() -> None:
@@ -190,32 +191,46 @@ def start_cluster() -> None:
     from harness.runtimes import jvm
 
     stop_cluster()
-    root = tempfile.mkdtemp(prefix="harness-h2o-")
-    port = _free_port_pair()
-    flatfile = Path(root) / "flatfile"
-    flatfile.write_text(f"127.0.0.1:{port}\n")
-    java_home = os.environ.get("JAVA_HOME")
-    if jvm.JAVA_HOME:  # --java-home: the cluster runs on the same JDK as the bridge
-        os.environ["JAVA_HOME"] = jvm.JAVA_HOME
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):  # connection banners and H2O's version-age notice
-            server = H2OLocalServer.start(
-                nthreads=1, max_mem_size=1 << 30, port=port, name=f"jvm-equivalence-{os.getpid()}-{port}",
-                ice_root=root, log_dir=str(Path(root) / "logs"), enable_assertions=False, verbose=False,
-                bind_to_localhost=True,
-                jvm_custom_args=[*java_proxy_options(), f"-Dai.h2o.flatfile={flatfile}",
-                                 f"-Dai.h2o.flow_dir={Path(root) / 'flows'}"])
-            h2o.connect(server=server, verbose=False)
-    except Exception:
-        shutil.rmtree(root, ignore_errors=True)
-        raise
-    finally:
-        if jvm.JAVA_HOME:
-            os.environ.pop("JAVA_HOME", None) if java_home is None else os.environ.update(JAVA_HOME=java_home)
+    for attempt in range(2):  # a port found free can be taken before H2O binds it: one retry on another
+        root, server = tempfile.mkdtemp(prefix="harness-h2o-"), None
+        try:
+            server = _start_server(H2OLocalServer, root, java_options=java_proxy_options(), java_home=jvm.JAVA_HOME)
+            with contextlib.redirect_stdout(io.StringIO()):  # connection banner and H2O's version-age notice
+                h2o.connect(server=server, verbose=False)
+            break
+        except Exception:
+            _remove(server, root)
+            if attempt:
+                raise
     h2o.no_progress()
     _cluster = _Cluster(server, root, h2o.init)
     h2o.init = _init_on_harness_cluster
-    atexit.register(stop_cluster)
+    global _exit_handler
+    if not _exit_handler:
+        _exit_handler = atexit.register(stop_cluster)
+
+
+def _start_server(server_class, root: str, java_options: list[str], java_home: str | None):
+    """H2O's own launcher (h2o.jar, bundled with the h2o package) with the harness's settings."""
+    port = _free_port_pair()
+    flatfile = Path(root) / "flatfile"
+    flatfile.write_text(f"127.0.0.1:{port}\n")  # its only peer is itself: no multicast discovery
+    previous = os.environ.get("JAVA_HOME")
+    if java_home:  # --java-home: the cluster runs on the same JDK as the bridge (H2O's launcher reads JAVA_HOME)
+        os.environ["JAVA_HOME"] = java_home
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            return server_class.start(
+                nthreads=1, max_mem_size=1 << 30, port=port, name=f"jvm-equivalence-{os.getpid()}-{port}",
+                ice_root=root, log_dir=str(Path(root) / "logs"), enable_assertions=False, verbose=False,
+                bind_to_localhost=True,
+                jvm_custom_args=[*java_options, f"-Dai.h2o.flatfile={flatfile}",
+                                 f"-Dai.h2o.flow_dir={Path(root) / 'flows'}"])
+    finally:
+        if java_home and previous is None:
+            os.environ.pop("JAVA_HOME", None)
+        elif java_home:
+            os.environ["JAVA_HOME"] = previous
 
 
 def _init_on_harness_cluster(*args, **kwargs):
@@ -238,7 +253,12 @@ def stop_cluster() -> None:
         connection = h2o.connection()
         if connection is not None and connection.connected:
             connection.close()
-    process = getattr(cluster.server, "_process", None)
+    _remove(cluster.server, cluster.root)
+
+
+def _remove(server, root: str) -> None:
+    """End the server's JVM process (SIGTERM, then SIGKILL) and remove its files."""
+    process = getattr(server, "_process", None)  # H2OLocalServer.shutdown() swallows its own errors
     if process is not None and process.poll() is None:
         process.terminate()
         try:
@@ -246,7 +266,7 @@ def stop_cluster() -> None:
         except Exception:
             process.kill()
             process.wait(timeout=15)
-    for folder in (cluster.root, getattr(cluster.server, "_tempdir", None)):  # _tempdir: H2O's stdout/stderr files
+    for folder in (root, getattr(server, "_tempdir", None)):  # _tempdir: H2O's stdout/stderr files
         if folder:
             shutil.rmtree(folder, ignore_errors=True)
 

@@ -87,7 +87,8 @@ class LightgbmFlavor(Flavor):
     def reference_outputs(self, model, spec: OutputSpec, batch) -> dict:
         if not is_booster(model.native):
             return boosting.sklearn_api_reference(model, spec, batch)
-        return boosting.booster_reference(model.pyfunc.predict(batch), spec, len(batch))
+        return boosting.booster_reference(model.pyfunc.predict(boosting.model_input(batch)), spec,
+                                          len(boosting.model_input(batch)))
 
     # --- artifacts ----------------------------------------------------------------------------------------------
     def exporters(self, model) -> list:

@@ -40,7 +40,8 @@ class SparkFlavor(Flavor):
         return model.pyfunc.get_raw_model()
 
     def serialization_format(self, conf: dict, local_dir) -> str | None:
-        return f"Spark ML writer ({conf.get('model_class', 'PipelineModel')}, pyspark {conf.get('pyspark_version', '?')})"
+        model_class = conf.get("model_class", "PipelineModel")
+        return f"Spark ML writer ({model_class}, pyspark {conf.get('pyspark_version', '?')})"
 
     def output_spec(self, model) -> OutputSpec:
         predictor = final_stage(model.native)
@@ -50,6 +51,9 @@ class SparkFlavor(Flavor):
 
     def reference_outputs(self, model, spec: OutputSpec, batch) -> dict:
         pipeline = model.native
+        refused = refused_by_an_indexer(pipeline, batch)
+        if refused:  # Spark's transform would fail on it: say so without running (and failing) a Spark job
+            raise ValueError(refused)
         predictor = final_stage(pipeline)
         prediction_col = predictor.getOrDefault("predictionCol") if predictor.hasParam("predictionCol") \
             else "prediction"
@@ -96,6 +100,25 @@ def is_classifier(predictor) -> bool:
     return predictor.hasParam("probabilityCol") and predictor.hasParam("labelCol")
 
 
+def refused_by_an_indexer(pipeline, batch) -> str | None:
+    """Why a StringIndexer of the pipeline (``handleInvalid="error"``, Spark's default) would fail on this batch:
+    a string the indexer has no label for, or a missing value; None when none would."""
+    import pandas as pd
+
+    for stage in getattr(pipeline, "stages", []):
+        if type(stage).__name__ != "StringIndexerModel" or stage.getOrDefault("handleInvalid") != "error":
+            continue
+        for column, labels in zip(_input_cols(stage), stage.labelsArray):
+            if column not in batch.columns or pd.api.types.is_numeric_dtype(batch[column]):
+                continue  # a numeric column is indexed by its text: Spark decides
+            known = set(labels)
+            for value in batch[column]:
+                if pd.isna(value) or str(value) not in known:
+                    return (f"the StringIndexer on '{column}' (handleInvalid='error') refuses "
+                            f"{None if pd.isna(value) else str(value)!r}: Spark's transform fails on it")
+    return None
+
+
 def label_indexer(pipeline):
     """The StringIndexerModel whose output is the predictor's label column (None when the label is numeric)."""
     label = final_stage(pipeline).getOrDefault("labelCol")
@@ -139,6 +162,7 @@ def _output_cols(stage) -> list[str]:
 
 # --- the harness's Spark session --------------------------------------------------------------------------------
 _session = None  # the SparkSession this module started (never one it found running)
+_exit_handler = None  # stop_session, registered with atexit once (the plugin stops the session before exit)
 
 
 def session():
@@ -167,7 +191,9 @@ def session():
         builder = builder.config("spark.jars", jars)  # local files only: never spark.jars.packages (a download)
     _session = builder.getOrCreate()
     _session.sparkContext.setLogLevel("ERROR")
-    atexit.register(stop_session)
+    global _exit_handler
+    if not _exit_handler:
+        _exit_handler = atexit.register(stop_session)
     return _session
 
 

@@ -89,7 +89,8 @@ class XgboostFlavor(Flavor):
             found = boosting.sklearn_api_reference(model, spec, batch)
         else:
             labels_only = spec.kind == "classifier" and objective(model.native) == "multi:softmax"
-            found = boosting.booster_reference(model.pyfunc.predict(batch), spec, len(batch), labels_only)
+            found = boosting.booster_reference(model.pyfunc.predict(boosting.model_input(batch)), spec,
+                                          len(boosting.model_input(batch)), labels_only)
         return {**found, MARGIN: margin(model.native, batch)}
 
     # --- artifacts ----------------------------------------------------------------------------------------------
@@ -116,6 +117,7 @@ def margin(native, batch) -> np.ndarray:
     ``DMatrix(frame)``, a scikit-learn API model on the frame): (N,) for one output group, (N, K) for K classes."""
     import xgboost
 
+    batch = boosting.model_input(batch)
     if is_booster(native):
         values = native.predict(xgboost.DMatrix(batch), output_margin=True, validate_features=True)
     else:

@@ -15,7 +15,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from harness.runtimes import RawOutput, Runtime, SessionSettings, jvm
+from harness.runtimes import RawOutput, Runtime, RuntimeCannotTake, SessionSettings, jvm
 
 MOJO = "h2o-mojo"  # the artifact format: an H2O MOJO zip (H2O's ``download_mojo``)
 GENMODEL_JAR = "h2o-genmodel"
@@ -71,21 +71,21 @@ class H2oMojoSession:
         try:
             scorer = jvm.bridge_class("H2oMojoScorer")(str(path))
         except jpype.JException as error:
+            if error.getClass().getName() == "java.lang.IllegalArgumentException":  # a category it does not score
+                raise RuntimeCannotTake(str(error.getMessage())) from None
             raise ValueError(
                 f"the file is not a MOJO h2o-genmodel {genmodel} can read ({error.getClass().getName()}: "
                 f"{error.getMessage()}). A MOJO is the zip H2O's download_mojo() writes (model.ini inside); "
                 "an H2O binary model (h2o.save_model, what mlflow.h2o logs) is not one.") from None
         written = str(scorer.mojoH2oVersion())
         if _newer(written, genmodel):
+            jvm.close_quietly(scorer)
             raise ValueError(
                 f"the MOJO was written by H2O {written}, newer than h2o-genmodel {genmodel} on the class path: "
                 "h2o-genmodel reads MOJOs of its own version and older ones only. Score it with h2o-genmodel "
                 f"{written} (the same version as the H2O that wrote it), or export the MOJO again with H2O "
                 f"{genmodel}.")
         self._scorer = scorer
-        self.inputs = [str(n) for n in scorer.inputNames()]
-        self.input_types = [str(t) for t in scorer.inputTypes()]
-        self.classes = None if scorer.classes() is None else [str(c) for c in scorer.classes()]
 
     def close(self) -> None:
         if self._scorer is not None:

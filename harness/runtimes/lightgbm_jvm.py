@@ -124,6 +124,13 @@ class LightgbmJvmSession:
         import jpype
 
         scorer_class = jvm.bridge_class("LightgbmScorer")
+        problem = text_model_problem(path)
+        if problem:
+            raise ValueError(
+                f"lightgbm4j {scorer_class.version()} cannot read {path}: {problem}. LightGBM aborts the whole process "
+                "on such a file (std::terminate while it parses the trees in parallel; LightGBM 4.7's Python package "
+                "too), so the harness refuses it before loading. The file should be a complete LightGBM text model "
+                "as Booster.save_model writes it.")
         try:
             self._scorer = scorer_class(str(path), f"num_threads={int(settings.intra_op_threads)}")
         except jpype.JException as error:
@@ -168,6 +175,30 @@ class LightgbmJvmSession:
             times.append(time.perf_counter_ns() - start)
         del matrix
         return times
+
+
+def text_model_problem(path) -> str | None:
+    """Why a file is not a whole LightGBM text model, checked as LightGBM will read it; None when it is one. LightGBM
+    cuts the trees out of the file by the header's ``tree_sizes`` (bytes per tree) and parses them in parallel: a file
+    cut short or whose trees do not have those sizes makes it throw inside that parallel loop, which aborts."""
+    import re
+
+    data = Path(path).read_bytes()
+    if not re.match(rb"tree\r?\n", data):
+        return None  # not a text model at all: LightGBM says so itself ("Unknown model format ...")
+    end = data.find(b"\nend of trees")
+    if end < 0:
+        return "it has no 'end of trees' line: it is incomplete (cut short?)"
+    sizes = re.search(rb"^tree_sizes=(.*?)\r?$", data, re.M)
+    if sizes is None:
+        return None  # no sizes: LightGBM reads the trees one after another, and reports a bad one
+    starts = [m.start() for m in re.finditer(rb"^Tree=\d+\r?$", data[:end + 1], re.M)]
+    expected = [int(size) for size in sizes.group(1).split()]
+    found = [b - a for a, b in zip(starts, starts[1:] + [end + 1])]
+    if expected != found:
+        return (f"its header's tree_sizes ({len(expected)} trees) do not match the {len(found)} trees it holds "
+                "(edited or corrupted)")
+    return None
 
 
 def model_header(path) -> dict:
