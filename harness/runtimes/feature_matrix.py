@@ -143,3 +143,12 @@ def scorer_prediction(spec, named: dict):
         position = {str(c): i for i, c in enumerate(spec.classes)}
         return np.array([[position.get(str(v), np.nan)] for v in named[LABEL]], dtype=np.float64)
     return None
+
+
+def time_inside_java(scorer, matrix: np.ndarray, repeats: int) -> list[int]:
+    """Nanoseconds of each of ``repeats`` predict() calls of a scorer on a ready-made matrix, timed by Java around
+    its own call (no feed building, no output conversion: what the bridge adds is the rest)."""
+    buffer = direct_buffer(matrix)
+    nanos = list(scorer.timePredict(buffer, matrix.shape[0], matrix.shape[1], matrix.dtype == np.float64, repeats))
+    del buffer
+    return [int(n) for n in nanos]

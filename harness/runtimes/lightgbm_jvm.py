@@ -162,19 +162,8 @@ class LightgbmJvmSession:
         return feature_matrix.read_outputs(result)
 
     def time_inside_java(self, batch, repeats: int) -> list[int]:
-        """Nanoseconds of each of ``repeats`` predict() calls on this batch's ready-made buffer: the scorer has no
-        Java-side timing loop, so this is one bridge call each (no feed building, no output conversion)."""
-        import time
-
-        matrix = self.feed(batch)
-        buffer = feature_matrix.direct_buffer(matrix)
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter_ns()
-            self._scorer.predict(buffer, matrix.shape[0], matrix.shape[1], matrix.dtype == np.float64)
-            times.append(time.perf_counter_ns() - start)
-        del matrix
-        return times
+        """Nanoseconds of each of ``repeats`` predict() calls on this batch's matrix, timed by Java."""
+        return feature_matrix.time_inside_java(self._scorer, self.feed(batch), repeats)
 
 
 def text_model_problem(path) -> str | None:

@@ -139,22 +139,9 @@ class Xgboost4jSession:
         return feature_matrix.read_outputs(result)
 
     def time_inside_java(self, batch, repeats: int) -> list[int]:
-        """Nanoseconds of each of ``repeats`` predict() calls on this batch's ready-made buffer: the scorer has no
-        Java-side timing loop, so this is one bridge call each (no feed building, no output conversion)."""
-        import time
+        """Nanoseconds of each of ``repeats`` predict() calls on this batch's matrix, timed by Java."""
+        return feature_matrix.time_inside_java(self._scorer, self.feed(batch), repeats)
 
-        matrix = self.feed(batch)
-        buffer = feature_matrix.direct_buffer(matrix)
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter_ns()
-            self._scorer.predict(buffer, matrix.shape[0], matrix.shape[1], False)
-            times.append(time.perf_counter_ns() - start)
-        del matrix
-        return times
-
-
-# --- what the model file says of itself (read without XGBoost or the JVM) -----------------------------------------
 
 def written_by(path) -> str | None:
     """The version of the xgboost that wrote the model file (its ``version`` field), e.g. ``3.2.0``."""
