@@ -73,7 +73,8 @@ def resolve(uri: str, tracking_uri: str | None = None) -> ModelUnderTest:
         )
     model = Model.load(str(mlmodel))
     family = registry.flavor_of(model.flavors)
-    if "python_function" not in model.flavors and not (family and family.reference_without_pyfunc(model.flavors)):
+    without_pyfunc = getattr(family, "reference_without_pyfunc", None)
+    if "python_function" not in model.flavors and not (without_pyfunc and without_pyfunc(model.flavors)):
         raise ModelSourceError(
             f"{uri}: the model has no python_function flavor, so there is no PyFunc reference to compare "
             f"with (flavors: {', '.join(model.flavors)})."

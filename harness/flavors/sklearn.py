@@ -15,10 +15,10 @@ from harness.outputs import (DECISION, DISTANCES, LABEL, PREDICTION, PROBABILITI
                              squeeze_rows)
 
 TRANSFORMER_PMML_NOTE = (
-    "no PMML artifact is planned: this is a transformer-only pipeline, and sklearn2pmml writes one as a PMML file "
-    "with no model element (only a TransformationDictionary), which JPMML-Evaluator refuses to load (\"Required "
-    "element PMML/<Model>@isScorable=true is not defined\"). Its ONNX artifacts are checked on the transformed "
-    "columns.")
+    "no PMML artifact is planned: the model was logged without predict (a transformer-only pipeline, which MLflow "
+    "logs with no PyFunc flavor), and sklearn2pmml writes a transformer-only pipeline as a PMML file with no model "
+    "element (only a TransformationDictionary), which JPMML-Evaluator refuses to load (\"Required element "
+    "PMML/<Model>@isScorable=true is not defined\"). Its ONNX artifacts are checked on the transformed columns.")
 
 
 class SklearnFlavor(Flavor):
