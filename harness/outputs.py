@@ -4,7 +4,9 @@ What the outputs mean is the flavor's to say (an :class:`OutputSpec`): a classif
 and ``probabilities`` (N, classes, in the model's class order); a regressor's is ``prediction``; a model with
 named outputs (an onnx-flavor graph, a tensor model) keeps its names. How a runtime's raw outputs map onto them
 depends on the artifact format: ONNX files follow the converters' convention (a label tensor then a probability
-tensor or ZipMap), PMML files JPMML's (the target field, then ``probability(<class>)`` fields).
+tensor or ZipMap), PMML files JPMML's (the target field, then ``probability(<class>)`` fields). The other kinds
+(a classifier without predict_proba, a clusterer, an outlier detector, a transformer, a multi-output regressor) are
+mapped at the end of this module; an output an artifact does not have is declared ``absent`` (``NamedOutputs``).
 """
 from __future__ import annotations
 

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 import onnx
-import pandas as pd
 import pytest
 
 from fixtures import boosting
 from fixtures.boosting import KINDS
-from harness.check import DIVERGED, PASS, ModelCheck
+from harness.check import DIVERGED, ModelCheck
 from harness.config import RunConfig
 from tests.conftest import run_harness, use_registry
 

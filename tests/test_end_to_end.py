@@ -7,9 +7,8 @@ import onnx
 import onnxruntime as ort
 import pandas as pd
 import pytest
-from onnx import numpy_helper
 
-from fixtures.models import churn_data, churn_pipeline, log_sklearn, numeric_data
+from fixtures.models import churn_pipeline, log_sklearn, numeric_data
 from harness.exporters import sklearn_onnx
 from harness.inputs import columns_from_signature
 from harness.runtimes.onnx_feed import InputSpec, build_feed

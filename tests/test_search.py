@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from bench.detect import save_case, uniform_baseline
 from fixtures.divergent import cases

@@ -165,9 +165,20 @@ _session = None  # the SparkSession this module started (never one it found runn
 _exit_handler = None  # stop_session, registered with atexit once (the plugin stops the session before exit)
 
 
+def _not_a_doctest() -> None:
+    """pyspark's Spark Connect modules (which mlflow.spark imports to tell Connect models apart) call
+    ``sys.exit(0)`` when ``__main__`` has neither a spec nor a file, taking it for a doctest run without Connect's
+    dependencies: exactly the state of a pytest-xdist worker. Give such a ``__main__`` a file name."""
+    main = sys.modules.get("__main__")
+    if main is not None and getattr(main, "__spec__", None) is None and not hasattr(main, "__file__") \
+            and not hasattr(sys, "ps1"):
+        main.__file__ = "<worker>"
+
+
 def session():
     """The active Spark session; starts the harness's own local one when there is none."""
     global _session
+    _not_a_doctest()
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
