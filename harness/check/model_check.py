@@ -49,7 +49,7 @@ class ModelCheck:
                       for name, runtime in self.runtimes.items() if runtime.format == artifact.format]
         self.sessions = Sessions(self.runtimes, config)
         self.notes: list[str] = []  # model-level remarks for the report (e.g. an exporter not planned, and why)
-        self.notes += getattr(self.model.family, "notes", lambda model: [])(self.model)
+        self.notes += self.model.family.notes(self.model)
 
     error = None  # a ModelCheck resolved; see ModelFailure
 
@@ -120,7 +120,7 @@ class ModelCheck:
     @cached_property
     def reference(self) -> Reference:
         try:
-            getattr(self.model.family, "load_reference", lambda model: model.pyfunc)(self.model)
+            self.model.family.load_reference(self.model)
         except Exception as error:
             raise ReferenceUnavailable(
                 f"the reference itself cannot be loaded: mlflow.pyfunc.load_model failed with "
