@@ -83,6 +83,7 @@ def main() -> int:
               f"{python_time * 1e6:>12.1f}us")
     results["tensor_model"] = tensor_model_bench(work)
     results["boosting"] = boosting_bench(work)
+    results["h2o_mojo"] = h2o_mojo_bench()
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(json.dumps(results, indent=2))
     print(f"\nresults: {OUT}")
@@ -190,6 +191,37 @@ def boosting_bench(work: Path) -> dict:
         print(f"{runtime:<14}{kind_name:<24}{pyfunc:>12,.0f}{ROWS / through:>13,.0f}{ROWS / alone:>15,.0f}"
               f"{through / alone:>8.2f}")
     return out
+
+
+def h2o_mojo_bench() -> dict:
+    """h2o-genmodel on a GBM binomial MOJO (the small one the Java tests use: columns a, b numeric and color
+    categorical), at batch 4096: rows per second through the harness (numeric columns as one direct buffer, strings
+    as String[], outputs read back) vs the scorer's predict() on the same Java arguments timed inside Java. No H2O
+    cluster is needed: the MOJO is read by the JVM alone."""
+    import numpy as np
+    import pandas as pd
+
+    from harness.runtimes import SessionSettings, open_session
+
+    mojo = Path(__file__).resolve().parents[1] / "java" / "src" / "test" / "resources" / "h2o_binomial.zip"
+    rng = np.random.default_rng(3)
+    batch = pd.DataFrame({"a": rng.normal(size=ROWS), "b": rng.normal(size=ROWS),
+                          "color": rng.choice(["red", "green", "blue"], ROWS)})
+    session = open_session("h2o-mojo", mojo, SessionSettings())
+    session.run(batch)  # warm-up
+    runs, inside = [], []
+    for _ in range(15):  # interleaved, so a busy moment of a shared machine weighs on both alike
+        start = time.perf_counter()
+        session.run(batch)
+        runs.append(time.perf_counter() - start)
+        inside.append(session.time_inside_java(batch, 1)[0] / 1e9)
+    session.close()
+    through, alone = statistics.median(runs), statistics.median(inside)
+    print(f"\nH2O MOJO (GBM binomial, 3 trees; 2 numeric + 1 categorical column), batch of {ROWS} rows: rows per second")
+    print(f"{'runtime':<14}{'via harness':>13}{'inside Java':>15}{'ratio':>8}")
+    print(f"{'h2o-mojo':<14}{ROWS / through:>13,.0f}{ROWS / alone:>15,.0f}{through / alone:>8.2f}")
+    return {"rows": ROWS, "via_harness_rows_per_second": ROWS / through, "inside_java_rows_per_second": ROWS / alone,
+            "ratio": through / alone}
 
 
 if __name__ == "__main__":

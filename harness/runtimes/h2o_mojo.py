@@ -93,6 +93,14 @@ class H2oMojoSession:
             self._scorer = None
 
     def run(self, batch: pd.DataFrame) -> list[RawOutput]:
+        arguments, matrix = self.java_arguments(batch)
+        result = self._scorer.predict(*arguments)
+        del matrix  # the direct buffer shared its memory until predict() returned
+        return [_read(result, i) for i in range(result.size())]
+
+    def java_arguments(self, batch: pd.DataFrame):
+        """predict()'s arguments for a batch: numeric columns as one row-major float64 direct buffer, string columns
+        as UTF-8 buffers (missing = Java null); and the objects whose memory the buffers share (keep them alive)."""
         jpype = self._jpype
         numeric = [str(c) for c in batch.columns if pd.api.types.is_numeric_dtype(batch[c])
                    or pd.api.types.is_bool_dtype(batch[c])]
@@ -100,13 +108,17 @@ class H2oMojoSession:
         matrix = np.ascontiguousarray(
             batch[numeric].astype("float64").to_numpy(dtype=np.float64, na_value=np.nan)) if numeric else None
         buffer = None if matrix is None else jpype.nio.convertToDirectBuffer(memoryview(matrix).cast("B"))
-        columns = [jpype.JArray(jpype.JString)([None if pd.isna(v) else str(v) for v in batch[name]])
-                   for name in strings]
-        result = self._scorer.predict(jpype.JArray(jpype.JString)(numeric), buffer, True,
-                                      jpype.JArray(jpype.JString)(strings), jpype.JArray(jpype.JObject)(columns),
-                                      len(batch))
-        del matrix  # the direct buffer shared its memory until predict() returned
-        return [_read(result, i) for i in range(result.size())]
+        keep_alive = [matrix]
+        columns = [jvm.utf8_strings(batch[name].tolist(), keep_alive) for name in strings]
+        return (jpype.JArray(jpype.JString)(numeric), buffer, True, jpype.JArray(jpype.JString)(strings),
+                jpype.JArray(jpype.JObject)(columns), len(batch)), keep_alive
+
+    def time_inside_java(self, batch, repeats: int) -> list[int]:
+        """Nanoseconds of each of ``repeats`` predict() calls on this batch, timed by Java around its own call."""
+        arguments, matrix = self.java_arguments(batch)
+        nanos = [int(n) for n in self._scorer.timePredict(*arguments, repeats)]
+        del matrix
+        return nanos
 
 
 def _read(result, index: int) -> RawOutput:

@@ -124,6 +124,23 @@ def close_quietly(java_object) -> None:
         pass
 
 
+def utf8_strings(values, keep_alive: list):
+    """Strings for the bridge as one ``Object[]{utf8Bytes, int32Lengths}`` of two direct buffers (no per-string
+    bridge call); a missing value (None, NaN, pd.NA) has length -1 and arrives as Java ``null``. The buffers share
+    the memory of objects appended to ``keep_alive``: keep it until Java returns."""
+    import jpype
+    import numpy as np
+    import pandas as pd
+
+    encoded = [None if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v).encode("utf-8")
+               for v in values]
+    blob = bytearray(b"".join(e for e in encoded if e is not None) or b"\0")
+    lengths = np.fromiter((-1 if e is None else len(e) for e in encoded), dtype=np.int32, count=len(encoded))
+    keep_alive += [blob, lengths]
+    return jpype.JArray(jpype.JObject)([jpype.nio.convertToDirectBuffer(blob),
+                                        jpype.nio.convertToDirectBuffer(memoryview(lengths).cast("B"))])
+
+
 def exit_without_teardown(status: int) -> None:
     """End the process with ``status`` at interpreter exit without tearing the JVM down.
 

@@ -76,24 +76,12 @@ class OrtJavaSession:
             array = feed[spec.name]
             shapes.append(array.shape)
             if spec.element_type == "string":
-                data.append(self._utf8_blob(array, feed))
+                data.append(jvm.utf8_strings(array.ravel(), feed.setdefault("_keep_alive", [])))
             else:
                 # as raw bytes: the buffer protocol has no format for bfloat16
                 data.append(jpype.nio.convertToDirectBuffer(memoryview(array.reshape(-1).view(np.uint8))))
         shapes = jpype.JArray(jpype.JLong, 2)(shapes)
         return (self._java_names, data, self._java_types, shapes), feed
-
-    def _utf8_blob(self, strings, keep_alive: dict):
-        """Strings as two direct buffers (UTF-8 bytes end to end, int32 byte lengths): no per-string bridge call."""
-        jpype = self._jpype
-        encoded = [s.encode("utf-8") for s in strings.ravel()]
-        blob = bytearray(b"".join(encoded) or b"\0")
-        lengths = np.fromiter(map(len, encoded), dtype=np.int32, count=len(encoded))
-        keep_alive[id(blob)], keep_alive[id(lengths)] = blob, lengths
-        return jpype.JArray(jpype.JObject)([
-            jpype.nio.convertToDirectBuffer(blob),
-            jpype.nio.convertToDirectBuffer(memoryview(lengths).cast("B")),
-        ])
 
     def time_inside_java(self, batch, repeats: int) -> list[int]:
         """Nanoseconds of each of ``repeats`` runs of this batch, timed by Java around its own run()."""

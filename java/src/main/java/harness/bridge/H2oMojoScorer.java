@@ -114,6 +114,18 @@ public final class H2oMojoScorer implements BatchScorer {
      * @param stringNames the string columns
      * @param stringColumns one {@code String[]} per string column ({@code null} = missing)
      */
+    /** Nanoseconds of each of {@code repeats} predict() calls on these columns, timed in Java (for make bench). */
+    public long[] timePredict(String[] numericNames, ByteBuffer numericRowMajor, boolean float64,
+                              String[] stringNames, Object[] stringColumns, int rows, int repeats) throws Exception {
+        long[] nanos = new long[repeats];
+        for (int i = 0; i < repeats; i++) {
+            long start = System.nanoTime();
+            predict(numericNames, numericRowMajor, float64, stringNames, stringColumns, rows);
+            nanos[i] = System.nanoTime() - start;
+        }
+        return nanos;
+    }
+
     public BatchOutputs predict(String[] numericNames, ByteBuffer numericRowMajor, boolean float64,
                                 String[] stringNames, Object[] stringColumns, int rows) throws Exception {
         int width = numericNames.length;

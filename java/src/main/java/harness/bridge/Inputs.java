@@ -212,7 +212,8 @@ final class Inputs {
         return out;
     }
 
-    /** A STRING input: {@code String[]} as is, or {@code Object[]{utf8Bytes, int32Lengths}} decoded. */
+    /** A STRING input: {@code String[]} as is, or {@code Object[]{utf8Bytes, int32Lengths}} decoded (a length of
+     * -1 is a missing value, {@code null}). */
     static String[] toStrings(Object data) {
         if (data instanceof String[] strings) {
             return strings;
@@ -224,6 +225,9 @@ final class Inputs {
         byte[] scratch = new byte[64];
         for (int i = 0, offset = 0; i < strings.length; i++) {
             int length = lengths.get(i);
+            if (length < 0) {
+                continue;  // missing
+            }
             if (scratch.length < length) {
                 scratch = new byte[length];
             }
