@@ -24,10 +24,6 @@ class Jpmml(Runtime):
         return {"jpmml-evaluator": self.version()}
 
 
-def version() -> str:
-    return str(jvm.bridge_class("PmmlBatchEvaluator").version())
-
-
 class JpmmlSession:
     def __init__(self, path):
         self._evaluator = jvm.bridge_class("PmmlBatchEvaluator")(str(path))

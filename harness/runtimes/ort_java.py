@@ -27,10 +27,6 @@ class OrtJava(Runtime):
         return {"onnxruntime-java": self.version()}
 
 
-def version() -> str:
-    return str(jvm.bridge_class("OrtBatchSession").version())
-
-
 class OrtJavaSession:
     def __init__(self, path, settings: SessionSettings):
         OrtBatchSession = jvm.bridge_class("OrtBatchSession")

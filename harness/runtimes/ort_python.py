@@ -26,18 +26,14 @@ class OrtPython(Runtime):
         return OrtPythonSession(path, settings)
 
     def version(self) -> str | None:
-        return version()
+        try:
+            import onnxruntime
+        except ImportError:
+            return None
+        return onnxruntime.__version__
 
     def versions(self) -> dict:
         return {"onnxruntime": self.version()}
-
-
-def version() -> str | None:
-    try:
-        import onnxruntime
-    except ImportError:
-        return None
-    return onnxruntime.__version__
 
 
 class OrtPythonSession:

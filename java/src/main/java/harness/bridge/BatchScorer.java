@@ -39,4 +39,22 @@ public interface BatchScorer extends AutoCloseable {
 
     @Override
     void close() throws Exception;
+
+    /** One scoring call, as {@link #time} repeats it. */
+    @FunctionalInterface
+    interface Call {
+        void run() throws Exception;
+    }
+
+    /** Nanoseconds of each of {@code repeats} calls, timed in Java: what {@code make bench} compares the harness's
+     * own calls with. */
+    static long[] time(int repeats, Call call) throws Exception {
+        long[] nanos = new long[repeats];
+        for (int i = 0; i < repeats; i++) {
+            long start = System.nanoTime();
+            call.run();
+            nanos[i] = System.nanoTime() - start;
+        }
+        return nanos;
+    }
 }

@@ -114,18 +114,6 @@ public final class H2oMojoScorer implements BatchScorer {
      * @param stringNames the string columns
      * @param stringColumns one {@code String[]} per string column ({@code null} = missing)
      */
-    /** Nanoseconds of each of {@code repeats} predict() calls on these columns, timed in Java (for make bench). */
-    public long[] timePredict(String[] numericNames, ByteBuffer numericRowMajor, boolean float64,
-                              String[] stringNames, Object[] stringColumns, int rows, int repeats) throws Exception {
-        long[] nanos = new long[repeats];
-        for (int i = 0; i < repeats; i++) {
-            long start = System.nanoTime();
-            predict(numericNames, numericRowMajor, float64, stringNames, stringColumns, rows);
-            nanos[i] = System.nanoTime() - start;
-        }
-        return nanos;
-    }
-
     public BatchOutputs predict(String[] numericNames, ByteBuffer numericRowMajor, boolean float64,
                                 String[] stringNames, Object[] stringColumns, int rows) throws Exception {
         int width = numericNames.length;
@@ -154,6 +142,13 @@ public final class H2oMojoScorer implements BatchScorer {
             strings.put(stringNames[c], Inputs.toStrings(stringColumns[c]));
         }
         return predict(numeric, strings, rows);
+    }
+
+    /** Nanoseconds of each of {@code repeats} predict() calls on these columns, timed in Java (make bench). */
+    public long[] timePredict(String[] numericNames, ByteBuffer numericRowMajor, boolean float64,
+                              String[] stringNames, Object[] stringColumns, int rows, int repeats) throws Exception {
+        return BatchScorer.time(repeats,
+                () -> predict(numericNames, numericRowMajor, float64, stringNames, stringColumns, rows));
     }
 
     /** Named column inputs ({@code [rows]} or {@code [rows, 1]}): numeric ones of any element type, or STRING. */

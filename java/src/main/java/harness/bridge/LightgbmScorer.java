@@ -193,17 +193,6 @@ public final class LightgbmScorer implements BatchScorer {
      * @param rowMajor a direct buffer of {@code rows * cols} float64 ({@code float64 = true}) or float32 values,
      *     row-major; NaN = missing
      */
-    /** Nanoseconds of each of {@code repeats} predict() calls on this buffer, timed in Java (for make bench). */
-    public long[] timePredict(ByteBuffer rowMajor, int rows, int cols, boolean float64, int repeats) throws LGBMException {
-        long[] nanos = new long[repeats];
-        for (int i = 0; i < repeats; i++) {
-            long start = System.nanoTime();
-            predict(rowMajor, rows, cols, float64);
-            nanos[i] = System.nanoTime() - start;
-        }
-        return nanos;
-    }
-
     public BatchOutputs predict(ByteBuffer rowMajor, int rows, int cols, boolean float64) throws LGBMException {
         checkColumns(cols);
         ByteBuffer buffer = rowMajor.duplicate().order(ByteOrder.nativeOrder());
@@ -216,6 +205,11 @@ public final class LightgbmScorer implements BatchScorer {
         float[] matrix = new float[count];
         buffer.asFloatBuffer().get(matrix);
         return predict(null, matrix, rows);
+    }
+
+    /** Nanoseconds of each of {@code repeats} predict() calls on these arguments, timed in Java (make bench). */
+    public long[] timePredict(ByteBuffer rowMajor, int rows, int cols, boolean float64, int repeats) throws Exception {
+        return BatchScorer.time(repeats, () -> predict(rowMajor, rows, cols, float64));
     }
 
     /**

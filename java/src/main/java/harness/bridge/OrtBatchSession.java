@@ -139,14 +139,8 @@ public final class OrtBatchSession implements BatchScorer {
      * harness's own call of the same batch, timed from Python, divided by this is the bridge's overhead.
      */
     public long[] timeRuns(String[] names, Object[] data, String[] elementTypes, long[][] shapes, int repeats)
-            throws OrtException {
-        long[] nanos = new long[repeats];
-        for (int i = 0; i < repeats; i++) {
-            long start = System.nanoTime();
-            run(names, data, elementTypes, shapes);
-            nanos[i] = System.nanoTime() - start;
-        }
-        return nanos;
+            throws Exception {
+        return BatchScorer.time(repeats, () -> run(names, data, elementTypes, shapes));
     }
 
     private OnnxTensor createTensor(Object data, String elementType, long[] shape) throws OrtException {
