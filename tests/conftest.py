@@ -60,3 +60,21 @@ def run_harness(args: list[str], cwd: Path, tracking_uri: str | None = None, env
     done = subprocess.run(command, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
     return HarnessRun(done.returncode, done.stdout + done.stderr,
                       json.loads(report.read_text()) if report.exists() else None)
+
+
+def jvms_of_run(token: str, marker: bytes) -> set[int]:
+    """Process ids of live JVMs whose command line holds ``marker`` and whose environment carries
+    ``HARNESS_TEST_RUN=token``: the JVMs one harness run started (inherited environment), not those of a test
+    running beside it on another xdist worker."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+            environment = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if marker in command and f"HARNESS_TEST_RUN={token}".encode() in environment:
+            found.add(int(entry.name))
+    return found

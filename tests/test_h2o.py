@@ -8,6 +8,8 @@ stopped at the end; the harness run is one subprocess for every model, with the 
 """
 from __future__ import annotations
 
+import uuid
+
 import os
 import subprocess
 import sys
@@ -21,24 +23,10 @@ pytest.importorskip("h2o", reason="the jvm-families extra (h2o) is installed by 
 
 from fixtures import h2o_models  # noqa: E402
 from harness.runtimes import jvm  # noqa: E402
-from tests.conftest import run_harness, use_registry  # noqa: E402
+from tests.conftest import jvms_of_run, run_harness, use_registry  # noqa: E402
 
 H2O_VERSION = "3.46.0.11"
 LOGGED, DOWNLOADED = "h2o-mojo[logged]", "h2o-mojo[download_mojo]"
-
-
-def h2o_jvms() -> set[int]:
-    """Process ids of the H2O JVMs the harness started (any process), by the cluster name it gives them."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                command = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if b"-name" in command and any(part.startswith(b"jvm-equivalence-") for part in command):
-                found.add(int(entry.name))
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -69,12 +57,13 @@ def models(registry_uri, tmp_path_factory):
 def run(models, registry_uri, tmp_path_factory):
     """One harness run over every model: H2O started once for the references, the JVM runtime in a worker."""
     cwd = tmp_path_factory.mktemp("h2o-run")
-    before = h2o_jvms()
+    token = uuid.uuid4().hex
     uris = [models[key] for key in ("gbm", "glm", "drf", "wrong", "broken", "newer")]
     done = run_harness([arg for uri in uris for arg in ("--model-uri", uri)]
                        + ["--max-examples", "20", "--isolate-jvm", "--cell-timeout", "300",
-                          "--corpus", str(cwd / "corpus")], cwd, use_registry(registry_uri))
-    done.jvms_left = h2o_jvms() - before
+                          "--corpus", str(cwd / "corpus")], cwd, use_registry(registry_uri),
+                       env={"HARNESS_TEST_RUN": token})
+    done.jvms_left = jvms_of_run(token, b"jvm-equivalence-")  # this run's JVMs still alive
     done.by_uri = {m["model_uri"]: {c["name"]: c for c in m["cells"]} for m in done.report["models"]}
     return done
 

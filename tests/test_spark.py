@@ -7,8 +7,9 @@ and stopped at the end; the harness run is one subprocess for every model.
 """
 from __future__ import annotations
 
+import uuid
+
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -16,25 +17,11 @@ pytest.importorskip("pyspark2pmml", reason="the jvm-families extra (pyspark, pys
                                            "`make setup`")
 
 from fixtures import spark_models  # noqa: E402
-from tests.conftest import run_harness, use_registry  # noqa: E402
+from tests.conftest import jvms_of_run, run_harness, use_registry  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
 EXPORTED = "jpmml[pyspark2pmml]"
 SUPPLIED = "jpmml[supplied-edited.pmml]"
-
-
-def spark_jvms() -> set[int]:
-    """Process ids of the local Spark driver JVMs the harness starts, by the app name it gives them."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                command = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"org.apache.spark.deploy.SparkSubmit" in command:
-                found.add(int(entry.name))
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -61,12 +48,12 @@ def models(registry_uri, tmp_path_factory):
 def run(models, registry_uri, tmp_path_factory):
     """One harness run over the three pipelines, with the edited PMML given as the deployed file."""
     cwd = tmp_path_factory.mktemp("spark-run")
-    before = spark_jvms()
+    token = uuid.uuid4().hex
     uris = [models[key] for key in ("logistic", "gbt", "forest")]
     done = run_harness([arg for uri in uris for arg in ("--model-uri", uri)]
                        + ["--artifact", str(models["edited"]), "--max-examples", "15", "--no-corpus"],
-                       cwd, use_registry(registry_uri))
-    done.jvms_left = spark_jvms() - before
+                       cwd, use_registry(registry_uri), env={"HARNESS_TEST_RUN": token})
+    done.jvms_left = jvms_of_run(token, b"org.apache.spark.deploy.SparkSubmit")  # this run's JVMs still alive
     done.by_uri = {m["model_uri"]: {c["name"]: c for c in m["cells"]} for m in done.report["models"]}
     return done
 

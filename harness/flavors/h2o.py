@@ -258,14 +258,9 @@ def stop_cluster() -> None:
 
 def _remove(server, root: str) -> None:
     """End the server's JVM process (SIGTERM, then SIGKILL) and remove its files."""
-    process = getattr(server, "_process", None)  # H2OLocalServer.shutdown() swallows its own errors
-    if process is not None and process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except Exception:
-            process.kill()
-            process.wait(timeout=15)
+    from harness.runtimes.jvm import end_process
+
+    end_process(getattr(server, "_process", None))  # H2OLocalServer.shutdown() swallows its own errors
     for folder in (root, getattr(server, "_tempdir", None)):  # _tempdir: H2O's stdout/stderr files
         if folder:
             shutil.rmtree(folder, ignore_errors=True)

@@ -241,13 +241,9 @@ def stop_session() -> None:
         pass
     SparkContext._gateway = None
     SparkContext._jvm = None
-    if process is not None and process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except Exception:
-            process.kill()
-            process.wait(timeout=15)
+    from harness.runtimes.jvm import end_process
+
+    end_process(process)
 
 
 def jvm_pid() -> int | None:

@@ -141,6 +141,19 @@ def utf8_strings(values, keep_alive: list):
                                         jpype.nio.convertToDirectBuffer(memoryview(lengths).cast("B"))])
 
 
+def end_process(process, timeout: float = 15) -> None:
+    """End a JVM process the harness started beside its own (H2O's cluster, Spark's driver): SIGTERM, then SIGKILL
+    when it does not stop within ``timeout`` seconds. Does nothing when it has already ended."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except Exception:
+        process.kill()
+        process.wait(timeout=timeout)
+
+
 def exit_without_teardown(status: int) -> None:
     """End the process with ``status`` at interpreter exit without tearing the JVM down.
 
