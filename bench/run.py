@@ -141,6 +141,19 @@ def tensor_model_bench(work: Path) -> dict:
     return out
 
 
+def through_and_inside_java(session, batch, repeats: int) -> tuple[float, float]:
+    """Median seconds of the harness's own call on ``batch`` and of the scorer's call timed inside Java,
+    interleaved, so a busy moment of a shared machine weighs on both alike."""
+    session.run(batch)  # warm-up
+    runs, inside = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        session.run(batch)
+        runs.append(time.perf_counter() - start)
+        inside.append(session.time_inside_java(batch, 1)[0] / 1e9)
+    return statistics.median(runs), statistics.median(inside)
+
+
 def boosting_bench(work: Path) -> dict:
     """The native JVM scorers of gradient-boosting model files (XGBoost4J on mlflow.xgboost's model.ubj, lightgbm4j
     on mlflow.lightgbm's model.lgb), at batch 4096: rows per second through the harness (feature matrix, direct
@@ -175,14 +188,7 @@ def boosting_bench(work: Path) -> dict:
         spec = under_test.family.output_spec(under_test)
         session = open_session(runtime, path, SessionSettings())
         pyfunc = ROWS / median_seconds(lambda: under_test.family.reference_outputs(under_test, spec, batch), 20)
-        session.run(batch)  # warm-up
-        runs, calls = [], []
-        for _ in range(30):  # interleaved, so a busy moment of a shared machine weighs on both alike
-            start = time.perf_counter()
-            session.run(batch)
-            runs.append(time.perf_counter() - start)
-            calls.append(session.time_inside_java(batch, 1)[0] / 1e9)
-        through, alone = statistics.median(runs), statistics.median(calls)
+        through, alone = through_and_inside_java(session, batch, 30)
         session.close()
         out[runtime] = {"model": kind_name, "rows": ROWS, "pyfunc_rows_per_second": pyfunc,
                         "via_harness_rows_per_second": ROWS / through, "predict_alone_rows_per_second": ROWS / alone,
@@ -208,15 +214,8 @@ def h2o_mojo_bench() -> dict:
     batch = pd.DataFrame({"a": rng.normal(size=ROWS), "b": rng.normal(size=ROWS),
                           "color": rng.choice(["red", "green", "blue"], ROWS)})
     session = open_session("h2o-mojo", mojo, SessionSettings())
-    session.run(batch)  # warm-up
-    runs, inside = [], []
-    for _ in range(15):  # interleaved, so a busy moment of a shared machine weighs on both alike
-        start = time.perf_counter()
-        session.run(batch)
-        runs.append(time.perf_counter() - start)
-        inside.append(session.time_inside_java(batch, 1)[0] / 1e9)
+    through, alone = through_and_inside_java(session, batch, 15)
     session.close()
-    through, alone = statistics.median(runs), statistics.median(inside)
     print(f"\nH2O MOJO (GBM binomial, 3 trees; 2 numeric + 1 categorical column), batch of {ROWS} rows: rows per second")
     print(f"{'runtime':<14}{'via harness':>13}{'inside Java':>15}{'ratio':>8}")
     print(f"{'h2o-mojo':<14}{ROWS / through:>13,.0f}{ROWS / alone:>15,.0f}{through / alone:>8.2f}")
